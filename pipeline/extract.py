@@ -1,0 +1,117 @@
+"""One page in, one article out: decode, read metadata, clean, merge with the feed entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from w3lib.url import canonicalize_url
+
+from pipeline.clean import clean
+from pipeline.dates import ParsedDate, load_zone, parse_date
+from pipeline.htmlparse import decode_html, parse_html
+from pipeline.language import detect_language, normalize_language
+from pipeline.metadata import PageMetadata, extract_metadata
+from pipeline.models import Article, FeedEntry, Source, content_hash
+
+__all__ = ["extract_article", "article_id"]
+
+_WORD = re.compile(r"\w+")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def article_id(canonical_url: str) -> str:
+    """The stable id of a story: a hash of its canonical URL, normalized."""
+    return hashlib.sha256(canonicalize_url(canonical_url).encode()).hexdigest()[:32]
+
+
+def extract_article(
+    html: str | bytes,
+    url: str,
+    feed_entry: FeedEntry | dict[str, Any] | None = None,
+    timezone: str | None = None,
+    *,
+    content_type: str | None = None,
+    fetched_at: dt.datetime | None = None,
+) -> Article:
+    """Turn one page into a schema v1 article.
+
+    ``timezone`` (an IANA name) is the zone of the source; dates written without a zone take it,
+    else the feed entry's zone. Merge rule with the feed entry, field by field: see ``_merge_*``.
+    """
+    entry = FeedEntry.model_validate(feed_entry) if isinstance(feed_entry, dict) else feed_entry
+    zone = load_zone(timezone or (entry.timezone if entry else None))
+    text_html = decode_html(html, content_type) if isinstance(html, bytes) else html
+    soup = parse_html(text_html)
+    meta = extract_metadata(soup, url)
+    cleaned = clean(soup, url)
+
+    canonical = meta.canonical_url or url
+    published = _merge_date(meta.published, entry.published if entry else None, zone)
+    updated = _merge_date(meta.updated, entry.updated if entry else None, zone)
+    title = _merge_title(meta, entry)
+    text = cleaned.text
+    language = (
+        normalize_language(meta.language)
+        or normalize_language(entry.language if entry else None)
+        or detect_language(text)
+    )
+    return Article(
+        id=article_id(canonical),
+        url=url,
+        canonical_url=canonical,
+        feed_url=entry.feed_url if entry else None,
+        source=Source(name=meta.site_name, domain=_domain(canonical)),
+        title=title,
+        authors=meta.authors or (entry.authors if entry else []),
+        published_at=published.instant if published else None,
+        updated_at=updated.instant if updated else None,
+        date_zone=published.zone if published else None,
+        language=language,
+        summary=meta.description or _plain(entry.summary if entry else None),
+        text=text,
+        html=cleaned.html,
+        word_count=len(_WORD.findall(text)),
+        image=meta.image,
+        tags=_merge_tags(meta.tags, entry.tags if entry else []),
+        has_article=cleaned.has_article,
+        fetched_at=fetched_at or dt.datetime.now(dt.timezone.utc),
+        content_hash=content_hash(title, text),
+    )
+
+
+def _merge_title(meta: PageMetadata, entry: FeedEntry | None) -> str | None:
+    # The page's structured headline is the editor's; a feed title comes next; heuristics last.
+    return meta.title_structured or (entry.title if entry and entry.title else None) or meta.title
+
+
+def _merge_date(page: str | None, feed: str | None, zone: Any) -> ParsedDate | None:
+    # A date whose zone is written wins over one whose zone is configured or unknown;
+    # between equals, the page's own date wins over the feed's.
+    candidates = [d for d in (parse_date(page, zone), parse_date(feed, zone)) if d is not None]
+    rank = {"explicit": 0, "configured": 1, "unknown": 2}
+    return min(candidates, key=lambda d: rank[d.zone], default=None)
+
+
+def _merge_tags(page: list[str], feed: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for tag in [*page, *feed]:
+        tag = tag.strip()
+        if tag and tag.casefold() not in seen:
+            seen[tag.casefold()] = tag
+    return list(seen.values())
+
+
+def _plain(html: str | None) -> str | None:
+    if not html:
+        return None
+    text = " ".join(_TAG.sub(" ", html).split())
+    return text or None
+
+
+def _domain(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host

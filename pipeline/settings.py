@@ -1,0 +1,77 @@
+"""Settings, read once from ``NEWSFLOW_*`` environment variables (and a ``.env`` file) and passed down."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.version import __version__
+
+DEFAULT_CONTACT_URL = "https://github.com/newsflow/newsflow"
+
+
+class Settings(BaseSettings):
+    """Every tunable of newsflow, with its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    redis_url: str | None = Field(
+        default=None, description="Redis for broker, registry and topics; unset: the embedded Redis"
+    )
+    home: Path = Field(default=Path(".newsflow"), description="state folder of the embedded default")
+    allow_networks: str = Field(
+        default="", description="comma-separated CIDRs that the SSRF guard lets through"
+    )
+    contact_url: str = Field(default=DEFAULT_CONTACT_URL, description="contact URL in the User-Agent")
+    user_agent: str | None = Field(default=None, description="User-Agent for feeds and pages")
+
+    # Fetching: caps on every request.
+    fetch_timeout: float = Field(default=20.0, description="total seconds one request may take")
+    connect_timeout: float = Field(default=5.0, description="seconds to connect")
+    max_body_bytes: int = Field(default=10_000_000, description="cap on a body, after decompression")
+    max_redirects: int = Field(default=5, description="redirects followed per request")
+
+    # Scheduling.
+    poll_interval: float = Field(default=900.0, description="default seconds between two polls of a feed")
+    poll_lease: float = Field(
+        default=300.0, description="seconds a dispatched feed is held before it may be dispatched again"
+    )
+    dispatch_every: float = Field(default=5.0, description="seconds between two dispatcher runs")
+    seen_per_feed: int = Field(default=5000, description="entry keys remembered per feed")
+
+    # Delivery.
+    visibility_timeout: int = Field(
+        default=3600, description="seconds before an unacknowledged broker message is delivered again"
+    )
+    max_attempts: int = Field(default=5, description="attempts of one item before it is dead-lettered")
+    articles_maxlen: int = Field(default=1_000_000, description="approximate length cap of `articles`")
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _check_networks(cls, value: str) -> str:
+        for part in _split(value):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"NEWSFLOW_ALLOW_NETWORKS: {part!r} is not a CIDR network") from exc
+        return value
+
+    @cached_property
+    def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The parsed ``allow_networks``."""
+        return tuple(ipaddress.ip_network(p, strict=False) for p in _split(self.allow_networks))
+
+    @property
+    def effective_user_agent(self) -> str:
+        """The User-Agent sent with every request."""
+        return self.user_agent or f"newsflow/{__version__} (+{self.contact_url})"
+
+
+def _split(value: str) -> list[str]:
+    return [p.strip() for p in value.split(",") if p.strip()]
