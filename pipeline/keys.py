@@ -32,6 +32,11 @@ def feed_seen_key(url: str) -> str:
     return f"{PREFIX}:feed-seen:{url}"
 
 
+def feed_seen_order_key(url: str) -> str:
+    """Sorted set of entry key -> first-seen time, to bound the seen-set of one feed."""
+    return f"{PREFIX}:feed-seen-order:{url}"
+
+
 def article_key(article_id: str) -> str:
     """Hash holding an article's publish state (revision, content hash)."""
     return f"{PREFIX}:article:{article_id}"

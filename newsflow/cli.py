@@ -1,0 +1,419 @@
+"""The `newsflow` command line (see DESIGN.md, Command line)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
+
+import click
+import redis
+from pydantic import ValidationError
+
+from newsflow.connection import redis_url
+from pipeline import keys
+from pipeline.deadletters import DeadLetters
+from pipeline.errors import ConfigError, NewsflowError
+from pipeline.feedlists import dump_opml, dump_yaml, load_feed_list
+from pipeline.registry import Feed, FeedRegistry
+from pipeline.settings import Settings
+from pipeline.stats import read_counters
+
+
+class _Interrupted(Exception):
+    """SIGTERM, turned into an exception so that every `with` block cleans up."""
+
+
+class _Group(click.Group):
+    """Turns a user's mistake or an unreachable service into one line on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsflowError as exc:
+            _fail(str(exc))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            _fail(f"invalid value{' for ' + where if where else ''}: {first['msg']}")
+        except redis.ConnectionError as exc:
+            _fail(f"cannot reach Redis: {exc}")
+        except (OSError, TimeoutError, RuntimeError) as exc:
+            _fail(str(exc))
+        except (KeyboardInterrupt, _Interrupted):
+            click.echo("\nnewsflow: stopped", err=True)
+            sys.exit(130)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"newsflow: error: {message}", err=True)
+    sys.exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        _fail(f"bad configuration: {first['msg']}")
+
+
+@contextlib.contextmanager
+def _client(settings: Settings) -> Iterator[redis.Redis]:
+    with redis_url(settings) as url:
+        client = redis.Redis.from_url(url)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+def _use_redis(url: str, **extra: str) -> None:
+    """Point this process (and the workers it starts) at ``url`` before `workers` is imported."""
+    os.environ["NEWSFLOW_REDIS_URL"] = url
+    os.environ.update(extra)
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise _Interrupted()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsflow")
+def main() -> None:
+    """newsflow: news feeds in, clean normalized articles out on Redis Streams."""
+
+
+# --------------------------------------------------------------------------- run
+@main.command()
+@click.option("--demo", is_flag=True, help="Serve the bundled demo newsroom on 127.0.0.1 and register its feeds.")
+@click.option("--once", is_flag=True, help="Poll every enabled feed once, drain the queues, print a summary, exit.")
+@click.option("--feeds", "feeds_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Load feeds from an OPML or YAML file first.")
+def run(demo: bool, once: bool, feeds_file: Path | None) -> None:
+    """Run the main job: workers and beat (embedded Redis when NEWSFLOW_REDIS_URL is unset)."""
+    from newsflow.runner import Progress, progress_line, running, wait_drained
+
+    settings = _settings()
+    with _sigterm_as_exception(), redis_url(settings) as url, _demo(demo) as newsroom:
+        client = redis.Redis.from_url(url)
+        extra: dict[str, str] = {}
+        if newsroom is not None:
+            # The demo's pages are on loopback, which the SSRF guard refuses unless told otherwise.
+            nets = ",".join(n for n in (settings.allow_networks, "127.0.0.0/8") if n)
+            extra["NEWSFLOW_ALLOW_NETWORKS"] = nets
+        _use_redis(url, **extra)
+        registry = FeedRegistry(client)
+        if feeds_file is not None:
+            for feed in load_feed_list(feeds_file.read_bytes(), str(feeds_file)):
+                registry.add(feed)
+        if newsroom is not None:
+            for demo_feed in newsroom.feeds():
+                registry.add(Feed(url=demo_feed.url, name=demo_feed.name, tags=list(demo_feed.tags)))
+            click.echo(f"demo newsroom on {newsroom.base} with {len(newsroom.feeds())} feeds")
+        feeds = [f for f in registry.list() if f.enabled]
+        if not feeds:
+            raise ConfigError("no feeds registered: add one with `newsflow feeds add URL`, or use --demo")
+        before = read_counters(client)
+        progress = Progress(sys.stdout)
+        home = settings.home.resolve()
+        with running(dict(os.environ), home, beat=not once) as procs:
+            click.echo(f"{len(feeds)} feeds; workers started (logs in {home / 'logs'}); Ctrl-C stops")
+            if once:
+                from workers.tasks import poll_feed
+
+                for feed in feeds:
+                    poll_feed.delay(feed.url)
+                wait_drained(client, procs, progress)
+                progress.done()
+                _summary(before, read_counters(client), DeadLetters(client).count())
+                return
+            while True:
+                failure = procs.failed()
+                if failure:
+                    raise RuntimeError(failure)
+                progress.show(progress_line(client))
+                time.sleep(1.0)
+
+
+@contextlib.contextmanager
+def _demo(enabled: bool) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from newsflow.demo.server import NewsroomServer
+
+    server = NewsroomServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _summary(before: dict[str, int], after: dict[str, int], dead: int) -> None:
+    def delta(name: str) -> int:
+        return after.get(name, 0) - before.get(name, 0)
+
+    errors = sum(v - before.get(k, 0) for k, v in after.items() if k.startswith("poll_errors."))
+    click.echo(
+        f"done: {delta('feeds_polled')} feeds polled ({errors} with errors), "
+        f"{delta('entries_new')} new entries, {delta('pages_fetched')} pages fetched, "
+        f"{delta('articles_published')} articles published, "
+        f"{delta('skipped.duplicate')} duplicates skipped, {dead} dead letters in all"
+    )
+
+
+# --------------------------------------------------------------------------- feeds
+@main.group()
+def feeds() -> None:
+    """Manage the registered feeds."""
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="Display name.")
+@click.option("--timezone", help="IANA zone for dates the feed writes without one, e.g. Asia/Shanghai.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+def feeds_add(url: str, name: str | None, timezone: str | None, tags: tuple[str, ...]) -> None:
+    """Register a feed (or update its settings)."""
+    feed = Feed(url=url, name=name, timezone=timezone, tags=list(tags))
+    with _client(_settings()) as client:
+        created = FeedRegistry(client).add(feed)
+    click.echo(f"{'added' if created else 'updated'} {url}")
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
+def feeds_list(as_json: bool) -> None:
+    """List the feeds with their status."""
+    with _client(_settings()) as client:
+        found = FeedRegistry(client).list()
+    for feed in found:
+        if as_json:
+            click.echo(feed.model_dump_json())
+            continue
+        state = "enabled" if feed.enabled else "disabled"
+        status = feed.last_status or "never polled"
+        error = f" ({feed.last_error})" if feed.last_error else ""
+        click.echo(f"{feed.url}  {feed.name or '-'}  {state}  {status}{error}")
+    if not found and not as_json:
+        click.echo("no feeds registered", err=True)
+
+
+@feeds.command("remove")
+@click.argument("url")
+def feeds_remove(url: str) -> None:
+    """Unregister a feed."""
+    with _client(_settings()) as client:
+        if not FeedRegistry(client).remove(url):
+            raise ConfigError(f"no such feed: {url}")
+    click.echo(f"removed {url}")
+
+
+@feeds.command("import")
+@click.argument("file", type=click.File("rb"))
+def feeds_import(file: Any) -> None:
+    """Register every feed of an OPML or YAML file."""
+    found = load_feed_list(file.read(), file.name)
+    with _client(_settings()) as client:
+        registry = FeedRegistry(client)
+        created = sum(registry.add(feed) for feed in found)
+    click.echo(f"imported {len(found)} feeds ({created} new)")
+
+
+@feeds.command("export")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "opml"]), default="yaml", show_default=True)
+def feeds_export(fmt: str) -> None:
+    """Print every feed as YAML or OPML."""
+    with _client(_settings()) as client:
+        found = FeedRegistry(client).list()
+    click.echo(dump_opml(found) if fmt == "opml" else dump_yaml(found), nl=False)
+
+
+# --------------------------------------------------------------------------- extract
+@main.command()
+@click.argument("file", type=click.File("rb"), default="-")
+@click.option("--url", default="http://localhost/", show_default=True, help="The page's URL (for links and ids).")
+@click.option("--timezone", help="IANA zone for dates written without one.")
+def extract(file: Any, url: str, timezone: str | None) -> None:
+    """Extract one page (FILE or stdin) and print its article JSON (schema v1)."""
+    from pipeline.extract import extract_article
+
+    article = extract_article(file.read(), url, timezone=timezone)
+    click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+
+
+# --------------------------------------------------------------------------- tail
+@main.command()
+@click.argument("topic", default=keys.ARTICLES_STREAM)
+@click.option("--group", help="Read as a member of this consumer group (acknowledging each message).")
+@click.option("--from-start", is_flag=True, help="Start at the oldest message instead of new ones.")
+@click.option("--count", type=click.IntRange(min=1), help="Stop after this many messages.")
+@click.option("--json", "as_json", is_flag=True, help="Print each article's JSON on one line.")
+@click.option("--follow/--no-follow", default=True, show_default=True, help="Wait for new messages at the end.")
+def tail(topic: str, group: str | None, from_start: bool, count: int | None, as_json: bool, follow: bool) -> None:
+    """Print the articles of a topic as they arrive."""
+    from pipeline.topics import Consumer, Message, read_topic
+
+    def emit(message: Message) -> None:
+        a = message.article
+        if as_json:
+            click.echo(a.to_json())
+        else:
+            when = a.published_at.isoformat() if a.published_at else "-"
+            click.echo(f"{message.id}  {when}  {a.source.name or a.source.domain}  {a.title}")
+
+    seen = 0
+    block = 1000 if follow else None
+    with _sigterm_as_exception(), _client(_settings()) as client:
+        consumer = Consumer(client, topic, group, from_start=from_start) if group else None
+        last = "0-0" if from_start else (client.xinfo_stream(topic)["last-generated-id"].decode()
+                                         if client.exists(topic) else "0-0")
+        while count is None or seen < count:
+            want = None if count is None else count - seen
+            if consumer is not None:
+                batch = consumer.read(count=want or 100, block_ms=block)
+            else:
+                batch = read_topic(client, topic, after=last, count=want or 100, block_ms=block)
+            if not batch and not follow:
+                break
+            for message in batch:
+                emit(message)
+                if consumer is not None:
+                    consumer.ack(message)
+                last = message.id
+                seen += 1
+
+
+# --------------------------------------------------------------------------- stats
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--watch", is_flag=True, help="Refresh every 2 seconds.")
+def stats(as_json: bool, watch: bool) -> None:
+    """Show counters, queue depths, feeds, topics and dead letters."""
+    from workers.queues import queue_depths
+
+    with _sigterm_as_exception(), _client(_settings()) as client:
+        while True:
+            report = {
+                "counters": read_counters(client),
+                "queues": queue_depths(client),
+                "feeds": int(client.scard(keys.FEEDS_ALL)),
+                "topics": {keys.ARTICLES_STREAM: int(client.xlen(keys.ARTICLES_STREAM))},
+                "dead_letters": DeadLetters(client).count(),
+            }
+            if as_json:
+                click.echo(json.dumps(report))
+            else:
+                click.echo(" | ".join(f"{k}: {v}" for k, v in report.items()))
+            if not watch:
+                return
+            time.sleep(2)
+
+
+# --------------------------------------------------------------------------- dlq
+@main.group()
+def dlq() -> None:
+    """Inspect and replay the dead letters."""
+
+
+@dlq.command("list")
+def dlq_list() -> None:
+    """List the dead letters, oldest first."""
+    with _client(_settings()) as client:
+        letters = DeadLetters(client).list()
+    for letter in letters:
+        click.echo(f"{letter.id}  {letter.stage}  {letter.error}  attempts={letter.attempts}  {letter.url}")
+    if not letters:
+        click.echo("no dead letters", err=True)
+
+
+@dlq.command("show")
+@click.argument("letter_id")
+def dlq_show(letter_id: str) -> None:
+    """Show one dead letter in full."""
+    with _client(_settings()) as client:
+        letter = DeadLetters(client).get(letter_id)
+    if letter is None:
+        raise ConfigError(f"no dead letter {letter_id}")
+    click.echo(json.dumps(letter.to_dict(), indent=2, ensure_ascii=False))
+
+
+@dlq.command("replay")
+@click.argument("letter_id", required=False)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
+def dlq_replay(letter_id: str | None, replay_all: bool) -> None:
+    """Send dead letters back through the normal path; each leaves the list once it succeeds."""
+    if bool(letter_id) == replay_all:
+        raise ConfigError("give one dead letter ID or --all")
+    settings = _settings()
+    with redis_url(settings) as url:
+        _use_redis(url)
+        from workers.app import app
+
+        letters = DeadLetters(redis.Redis.from_url(url))
+        chosen = letters.list() if replay_all else [letters.get(letter_id or "")]
+        if chosen == [None]:
+            raise ConfigError(f"no dead letter {letter_id}")
+        for letter in chosen:
+            if letter is not None:
+                app.send_task(letter.task, args=letter.args, kwargs={"replay_of": letter.id})
+    click.echo(f"queued {len(chosen)} for replay; each leaves the dead letters once it succeeds")
+
+
+@dlq.command("purge")
+@click.confirmation_option(prompt="Delete every dead letter?")
+def dlq_purge() -> None:
+    """Delete every dead letter."""
+    with _client(_settings()) as client:
+        click.echo(f"purged {DeadLetters(client).purge()} dead letters")
+
+
+# --------------------------------------------------------------------------- worker, beat
+@main.command()
+@click.option("--queues", default="poll,fetch,process", show_default=True)
+@click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]), default="prefork", show_default=True)
+@click.option("--concurrency", type=click.IntRange(min=1), help="Default: the number of CPUs.")
+def worker(queues: str, pool: str, concurrency: int | None) -> None:
+    """Run one Celery worker on the given queues."""
+    from newsflow.runner import worker_command
+
+    settings = _settings()
+    with _sigterm_as_exception(), redis_url(settings) as url:
+        _use_redis(url)
+        from workers.app import app
+
+        argv = worker_command(queues.split(","), pool, concurrency or (os.cpu_count() or 1), "worker")
+        app.worker_main(argv[5:])
+
+
+@main.command()
+def beat() -> None:
+    """Run the beat scheduler (one per deployment is enough; the dispatcher tolerates more)."""
+    from newsflow.runner import beat_command
+
+    settings = _settings()
+    with _sigterm_as_exception(), redis_url(settings) as url:
+        _use_redis(url)
+        from workers.app import app
+
+        app.start(beat_command(settings.home.resolve())[5:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""The feed registry in Redis: one hash per feed, a due-time sorted set, and a seen-set per feed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import redis
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pipeline import keys
+from pipeline.dates import load_zone
+from pipeline.errors import ConfigError
+from pipeline.models import FeedEntry
+
+__all__ = ["Feed", "FeedRegistry"]
+
+# Take the feeds due now and push each one lease into the future in one step, so that two
+# dispatchers (two beats, or a slow one) never hand out the same feed twice, and a feed whose
+# poll crashed comes due again when its lease ends instead of being lost from the schedule.
+_CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, url in ipairs(due) do
+  redis.call('ZADD', KEYS[1], ARGV[2], url)
+end
+return due
+"""
+
+
+class Feed(BaseModel):
+    """One registered feed and its polling state."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    url: str
+    name: str | None = None
+    enabled: bool = True
+    tags: list[str] = Field(default_factory=list)
+    timezone: str | None = None
+    language: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    last_polled_at: float | None = None
+    next_due: float | None = None
+    entries_seen: int = 0
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"feed URL must start with http:// or https://, got {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        try:
+            load_zone(value)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from exc
+        return value
+
+
+class FeedRegistry:
+    """Feeds, their schedule and their seen entries, stored in Redis."""
+
+    def __init__(self, client: redis.Redis, *, seen_limit: int = 5000) -> None:
+        self.redis = client
+        self.seen_limit = seen_limit
+        self._claim = client.register_script(_CLAIM_DUE)
+
+    def add(self, feed: Feed, *, due: float | None = None) -> bool:
+        """Register ``feed`` (or update its settings); False when it already existed."""
+        existed = bool(self.redis.exists(keys.feed_key(feed.url)))
+        fields = {"url": feed.url, "name": feed.name, "enabled": feed.enabled, "tags": feed.tags,
+                  "timezone": feed.timezone, "language": feed.language}
+        with self.redis.pipeline() as pipe:
+            pipe.hset(keys.feed_key(feed.url), mapping=_encode(fields))
+            pipe.sadd(keys.FEEDS_ALL, feed.url)
+            if not existed or due is not None:
+                pipe.zadd(keys.FEEDS_DUE, {feed.url: due if due is not None else time.time()})
+            pipe.execute()
+        return not existed
+
+    def get(self, url: str) -> Feed | None:
+        """The feed registered under ``url``, or None."""
+        raw = self.redis.hgetall(keys.feed_key(url))
+        return Feed.model_validate(_decode(raw)) if raw else None
+
+    def list(self) -> list[Feed]:
+        """Every registered feed, sorted by URL."""
+        urls = sorted(u.decode() for u in self.redis.smembers(keys.FEEDS_ALL))
+        with self.redis.pipeline() as pipe:
+            for url in urls:
+                pipe.hgetall(keys.feed_key(url))
+            raws = pipe.execute()
+        return [Feed.model_validate(_decode(raw)) for raw in raws if raw]
+
+    def remove(self, url: str) -> bool:
+        """Forget ``url``, its schedule and its seen entries; False when it was not registered."""
+        with self.redis.pipeline() as pipe:
+            pipe.srem(keys.FEEDS_ALL, url)
+            pipe.zrem(keys.FEEDS_DUE, url)
+            pipe.delete(keys.feed_key(url), keys.feed_seen_key(url), keys.feed_seen_order_key(url))
+            removed = pipe.execute()[0]
+        return bool(removed)
+
+    def claim_due(self, *, now: float, lease: float, limit: int = 500) -> list[str]:
+        """Feeds due at ``now``, each held for ``lease`` seconds so that nobody else takes it."""
+        urls = self._claim(keys=[keys.FEEDS_DUE], args=[now, now + lease, limit])
+        return [u.decode() for u in urls]
+
+    def schedule(self, url: str, due: float) -> None:
+        """Set the next due time of ``url`` (a feed removed meanwhile stays removed)."""
+        self.redis.zadd(keys.FEEDS_DUE, {url: due}, xx=True)
+        self.redis.hset(keys.feed_key(url), mapping=_encode({"next_due": due}))
+
+    def record_poll(self, url: str, *, status: str, etag: str | None = None,
+                    last_modified: str | None = None, error: str | None = None) -> None:
+        """Store the outcome of one poll; errors count up, a success resets the count."""
+        key = keys.feed_key(url)
+        if not self.redis.exists(key):
+            return
+        fields: dict[str, Any] = {"last_status": status, "last_polled_at": time.time()}
+        if error is None:
+            fields.update(last_error=None, error_count=0)
+            if etag is not None:
+                fields["etag"] = etag
+            if last_modified is not None:
+                fields["last_modified"] = last_modified
+            self.redis.hset(key, mapping=_encode(fields))
+        else:
+            fields["last_error"] = error
+            with self.redis.pipeline() as pipe:
+                pipe.hset(key, mapping=_encode(fields))
+                pipe.hincrby(key, "error_count", 1)
+                pipe.execute()
+
+    def new_entries(self, url: str, entries: Iterable[FeedEntry]) -> list[FeedEntry]:
+        """The entries not seen before, or seen with another fingerprint (an updated entry)."""
+        entries = list(entries)
+        if not entries:
+            return []
+        known = self.redis.hmget(keys.feed_seen_key(url), [e.key for e in entries])
+        return [e for e, fp in zip(entries, known) if fp is None or fp.decode() != e.fingerprint]
+
+    def mark_seen(self, url: str, entries: Iterable[FeedEntry]) -> None:
+        """Remember ``entries``; the oldest keys beyond the limit are forgotten."""
+        entries = list(entries)
+        if not entries:
+            return
+        now = time.time()
+        seen, order = keys.feed_seen_key(url), keys.feed_seen_order_key(url)
+        with self.redis.pipeline() as pipe:
+            pipe.hset(seen, mapping={e.key: e.fingerprint for e in entries})
+            pipe.zadd(order, {e.key: now for e in entries})
+            pipe.zrange(order, 0, -self.seen_limit - 1)
+            stale = pipe.execute()[2]
+        with self.redis.pipeline() as pipe:
+            if stale:
+                pipe.hdel(seen, *stale)
+                pipe.zrem(order, *stale)
+            pipe.hlen(seen)
+            count = pipe.execute()[-1]
+        self.redis.hset(keys.feed_key(url), mapping=_encode({"entries_seen": count}))
+
+
+def _encode(fields: dict[str, Any]) -> dict[str, bytes]:
+    return {k: orjson.dumps(v) for k, v in fields.items()}
+
+
+def _decode(raw: dict[bytes, bytes]) -> dict[str, Any]:
+    return {k.decode(): orjson.loads(v) for k, v in raw.items()}

@@ -1,0 +1,148 @@
+"""Output topics on Redis Streams: idempotent publishing and consumer groups.
+
+Delivery is at least once: a story reaches ``articles`` at least once, the publish script makes it
+appear once per (story, revision), and a consumer that dies before acknowledging gets its messages
+delivered again (to itself or, after an idle timeout, to another consumer of its group).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import orjson
+import redis
+
+from pipeline import keys
+from pipeline.models import SCHEMA_VERSION, Article
+
+__all__ = ["PublishOutcome", "Message", "Publisher", "Consumer", "read_topic"]
+
+# Check the content hash and add to every topic in one atomic step: a task retried, redelivered
+# or run twice by two workers finds the hash recorded and publishes nothing; a changed story gets
+# the next revision, written into the document between the two halves the caller sends.
+_PUBLISH = """
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  return {0, tonumber(redis.call('HGET', KEYS[1], 'revision') or '0')}
+end
+local rev = redis.call('HINCRBY', KEYS[1], 'revision', 1)
+redis.call('HSET', KEYS[1], 'content_hash', ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+local doc = ARGV[2] .. rev .. ARGV[3]
+local result = {1, rev}
+for i = 3, #KEYS do
+  result[#result + 1] = redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[4], '*',
+    'schema_version', ARGV[5], 'id', ARGV[6], 'revision', rev, 'article', doc)
+end
+return result
+"""
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """What a publish did: published (with the stream IDs) or skipped as already published."""
+
+    published: bool
+    revision: int
+    stream_ids: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        """Why: 'published' or 'duplicate' (the same content was published before)."""
+        return "published" if self.published else "duplicate"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message of a topic: its stream ID (the consumer's offset) and the article."""
+
+    topic: str
+    id: str
+    article: Article
+
+
+class Publisher:
+    """Publishes articles to their topics, once per (story, revision)."""
+
+    def __init__(self, client: redis.Redis, *, maxlen: int = 1_000_000) -> None:
+        self.redis = client
+        self.maxlen = maxlen
+        self._script = client.register_script(_PUBLISH)
+
+    def publish(self, article: Article, topics: tuple[str, ...] = (keys.ARTICLES_STREAM,)) -> PublishOutcome:
+        """Publish ``article`` to ``topics`` unless this content was published already."""
+        document = article.to_dict()
+        document.pop("revision")
+        body = orjson.dumps(document)
+        head, tail = body[:-1] + b',"revision":', b"}"
+        result = self._script(
+            keys=[keys.article_key(article.id), keys.article_hashes_key(article.id), *topics],
+            args=[article.content_hash, head, tail, self.maxlen, SCHEMA_VERSION, article.id],
+        )
+        published, revision, *ids = result
+        return PublishOutcome(bool(published), int(revision), tuple(i.decode() for i in ids))
+
+
+def _decode_message(topic: str, message_id: bytes, fields: dict[bytes, bytes]) -> Message:
+    return Message(topic, message_id.decode(), Article.from_json(fields[b"article"]))
+
+
+def read_topic(
+    client: redis.Redis, topic: str = keys.ARTICLES_STREAM, *, from_start: bool = False,
+    count: int | None = None, block_ms: int | None = None, after: str | None = None,
+) -> list[Message]:
+    """Read without a group: from the start, after an ID, or only what arrives from now on."""
+    last = after or ("0-0" if from_start else "$")
+    reply = client.xread({topic: last}, count=count, block=block_ms)
+    return [_decode_message(topic, mid, fields) for _name, items in reply for mid, fields in items]
+
+
+class Consumer:
+    """A member of a consumer group: reads, acknowledges, and claims what dead members left pending."""
+
+    def __init__(
+        self, client: redis.Redis, topic: str = keys.ARTICLES_STREAM, group: str = "default",
+        name: str | None = None, *, from_start: bool = True, claim_idle_ms: int = 60_000,
+    ) -> None:
+        self.redis = client
+        self.topic = topic
+        self.group = group
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.claim_idle_ms = claim_idle_ms
+        self._recovered = False
+        try:
+            client.xgroup_create(topic, group, id="0" if from_start else "$", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def read(self, count: int = 10, block_ms: int | None = 1000) -> list[Message]:
+        """Messages for this consumer: what it left pending before a restart, then what others left
+        idle too long, then new ones."""
+        items = []
+        if not self._recovered:
+            own = self.redis.xreadgroup(self.group, self.name, {self.topic: "0"}, count=count)
+            items = [m for _n, batch in own for m in batch if m[1]]
+            self._recovered = len(items) < count
+        if not items:
+            _next, claimed, *_ = self.redis.xautoclaim(
+                self.topic, self.group, self.name, self.claim_idle_ms, "0-0", count=count
+            )
+            items = [m for m in claimed if m[1]]
+        if not items:
+            fresh = self.redis.xreadgroup(
+                self.group, self.name, {self.topic: ">"}, count=count, block=block_ms
+            )
+            items = [m for _n, batch in fresh for m in batch]
+        return [_decode_message(self.topic, mid, fields) for mid, fields in items]
+
+    def ack(self, message: Message) -> None:
+        """Acknowledge ``message``: it will not be delivered to this group again."""
+        self.redis.xack(self.topic, self.group, message.id)
+
+    def __iter__(self) -> Iterator[Message]:
+        """Messages, forever; acknowledge each one after handling it."""
+        while True:
+            yield from self.read()

@@ -1,0 +1,49 @@
+"""Per-process resources of a worker, made on first use so that each prefork child makes its own."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import redis
+
+from pipeline.deadletters import DeadLetters
+from pipeline.fetch import Fetcher
+from pipeline.registry import FeedRegistry
+from pipeline.settings import Settings
+from pipeline.topics import Publisher
+
+
+@cache
+def settings() -> Settings:
+    """The worker's settings, from the environment."""
+    return Settings()
+
+
+@cache
+def client() -> redis.Redis:
+    """The Redis client for registry, topics and dead letters."""
+    return redis.Redis.from_url(settings().redis_url or "", health_check_interval=30)
+
+
+@cache
+def fetcher() -> Fetcher:
+    """The long-lived HTTP fetcher (keep-alive pool) of this process."""
+    return Fetcher(settings())
+
+
+@cache
+def registry() -> FeedRegistry:
+    """The feed registry."""
+    return FeedRegistry(client(), seen_limit=settings().seen_per_feed)
+
+
+@cache
+def publisher() -> Publisher:
+    """The idempotent topic publisher."""
+    return Publisher(client(), maxlen=settings().articles_maxlen)
+
+
+@cache
+def dead_letters() -> DeadLetters:
+    """The dead-letter stream."""
+    return DeadLetters(client())

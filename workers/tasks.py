@@ -1,0 +1,107 @@
+"""The tasks: thin adapters from Celery messages to ``pipeline`` calls.
+
+dispatch_due_feeds -> poll_feed -> fetch_article -> process_article -> topics
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from celery import Task
+
+from pipeline.errors import FetchError, NewsflowError
+from pipeline.extract import extract_article
+from pipeline.feeds import parse_feed
+from pipeline.htmlparse import decode_html
+from pipeline.models import FeedEntry
+from pipeline.stats import incr
+from workers import context
+from workers.app import app
+from workers.delivery import finish_replay, run_item
+
+_FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+_PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+@app.task(name="newsflow.dispatch_due_feeds", time_limit=60, soft_time_limit=50)
+def dispatch_due_feeds() -> int:
+    """Enqueue one poll for each feed that is due."""
+    settings = context.settings()
+    urls = context.registry().claim_due(now=time.time(), lease=settings.poll_lease)
+    for url in urls:
+        poll_feed.delay(url)
+    return len(urls)
+
+
+@app.task(name="newsflow.poll_feed", time_limit=120, soft_time_limit=100)
+def poll_feed(feed_url: str) -> dict[str, Any]:
+    """Fetch and parse one feed, enqueue a fetch for each new or updated entry, reschedule it.
+
+    A failed poll is recorded on the feed (its status shows in `newsflow feeds list`); the next
+    poll is its retry.
+    """
+    registry, settings = context.registry(), context.settings()
+    feed = registry.get(feed_url)
+    if feed is None or not feed.enabled:
+        return {"status": "skipped", "reason": "removed" if feed is None else "disabled"}
+    try:
+        result = context.fetcher().fetch(feed_url, etag=feed.etag, last_modified=feed.last_modified,
+                                         accept=_FEED_ACCEPT)
+        if result.not_modified:
+            registry.record_poll(feed_url, status="not-modified")
+            outcome: dict[str, Any] = {"status": "not-modified", "new": 0}
+        else:
+            parsed = parse_feed(result.body, feed_url, content_type=result.content_type,
+                                timezone=feed.timezone, language=feed.language)
+            new = registry.new_entries(feed_url, parsed.entries)
+            for entry in new:
+                fetch_article.delay(entry.model_dump(mode="json"))
+            registry.mark_seen(feed_url, new)
+            registry.record_poll(feed_url, status="ok", etag=result.etag,
+                                 last_modified=result.last_modified)
+            outcome = {"status": "ok", "new": len(new)}
+            incr(context.client(), "entries_new", len(new))
+    except NewsflowError as exc:
+        registry.record_poll(feed_url, status="error", error=str(exc))
+        incr(context.client(), f"poll_errors.{exc.stage}")
+        outcome = {"status": "error", "error": str(exc)}
+    registry.schedule(feed_url, time.time() + settings.poll_interval)
+    incr(context.client(), "feeds_polled")
+    return outcome
+
+
+@app.task(name="newsflow.fetch_article", bind=True, max_retries=None, time_limit=90, soft_time_limit=75)
+def fetch_article(self: Task, entry: dict[str, Any], replay_of: str | None = None) -> dict[str, Any]:
+    """Fetch the page of one feed entry and hand it to the processing queue."""
+    item = FeedEntry.model_validate(entry)
+
+    def work() -> dict[str, Any]:
+        result = context.fetcher().fetch(item.link, accept=_PAGE_ACCEPT)
+        if result.not_modified:
+            raise FetchError("page answered 304 to an unconditional request", url=item.link)
+        html = decode_html(result.body, result.content_type)
+        fetched_at = dt.datetime.now(dt.timezone.utc).isoformat()
+        process_article.delay(entry, html, result.url, fetched_at, replay_of=replay_of)
+        incr(context.client(), "pages_fetched")
+        return {"status": "fetched", "url": result.url}
+
+    return run_item(self, "fetch", item.feed_url, item.link, work)
+
+
+@app.task(name="newsflow.process_article", bind=True, max_retries=None, time_limit=120, soft_time_limit=100)
+def process_article(self: Task, entry: dict[str, Any] | None, html: str, url: str, fetched_at: str,
+                    replay_of: str | None = None) -> dict[str, Any]:
+    """Clean, extract and normalize one page, and publish the article once per revision."""
+    feed_url = entry.get("feed_url") if entry else None
+
+    def work() -> dict[str, Any]:
+        article = extract_article(html, url, feed_entry=entry,
+                                  fetched_at=dt.datetime.fromisoformat(fetched_at))
+        outcome = context.publisher().publish(article)
+        incr(context.client(), "articles_published" if outcome.published else "skipped.duplicate")
+        finish_replay(replay_of)
+        return {"status": outcome.reason, "id": article.id, "revision": outcome.revision}
+
+    return run_item(self, "process", feed_url, url, work)
