@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
+
+from pipeline.conditional import prepare_article
+from pipeline.render import render
+from pipeline.scoring import Flags, Pass, Run, hint, link_density, readerable_score, score_page, text_of
+
+__all__ = ["Cleaned", "clean"]
+
+# Below this many characters a pass is retried with looser rules (readability's char threshold).
+_MIN_CHARS = 500
+_ATTEMPTS = (
+    Flags(),
+    Flags(strip_unlikely=False),
+    Flags(strip_unlikely=False, weight_classes=False),
+    Flags(strip_unlikely=False, weight_classes=False, clean_conditionally=False),
+)
+# A page whose paragraphs add up to less than this (readability's readerable measure) and whose
+# extracted text is short holds no story: a home page, a login wall, an error page.
+_MIN_READERABLE = 10.0
 
 
 @dataclass(frozen=True)
@@ -14,10 +32,86 @@ class Cleaned:
     text: str
     html: str
     has_article: bool
+    explain: list[dict[str, str]] = field(default_factory=list)
 
 
-def clean(soup: BeautifulSoup, url: str) -> Cleaned:
-    """Reduce the page to its story (placeholder, replaced by the scoring cleaner)."""
-    paragraphs = [p.get_text(" ", strip=True) for p in soup.find_all("p")]
-    paragraphs = [p for p in paragraphs if p]
-    return Cleaned(text="\n\n".join(paragraphs), html="", has_article=bool(paragraphs))
+def clean(soup: BeautifulSoup, url: str, title: str | None = None) -> Cleaned:
+    """Reduce the page to its story; ``title`` (when known) lets a heading that repeats it go."""
+    root = soup.body if isinstance(soup.body, Tag) else soup
+    best: tuple[int, list[str], str, Pass, list[Tag | Run], list[str]] | None = None
+    for flags in _ATTEMPTS:
+        pas = score_page(root, flags, title)
+        items = _assemble(root, pas)
+        prepare_article(items, pas)
+        texts, html, trailers = render(items, pas.dropped, url)
+        size = sum(len(t) for t in texts)
+        if best is None or size > best[0]:
+            best = (size, texts, html, pas, items, trailers)
+        if size >= _MIN_CHARS:
+            break
+    assert best is not None
+    size, texts, html, pas, items, trailers = best
+    has_article = size >= _MIN_CHARS or readerable_score(root) >= _MIN_READERABLE
+    if not has_article:
+        texts, html = [], ""
+    return Cleaned("\n\n".join(texts), html, has_article, _explain(pas, items, trailers, has_article))
+
+
+def _assemble(root: Tag, pas: Pass) -> list[Tag | Run]:
+    """The top container and those of its siblings that belong to the story."""
+    top = pas.top
+    if top is None:
+        return [c for c in root.contents if isinstance(c, Tag) and id(c) not in pas.dropped] + pas.runs.get(
+            id(root), [])
+    parent = top.parent
+    if not isinstance(parent, Tag):
+        return [top]
+    top_score = pas.scores.get(id(top), 0.0)
+    threshold = max(10.0, top_score * 0.2)
+    top_class = top.attrs.get("class")
+    runs = {id(r.nodes[0]): r for r in pas.runs.get(id(parent), [])}
+    items: list[Tag | Run] = []
+    for child in parent.contents:
+        if id(child) in runs:
+            run = runs[id(child)]
+            if _paragraph_like(run.text, link_density(run, pas)):
+                items.append(run)
+            continue
+        if not isinstance(child, Tag) or id(child) in pas.dropped:
+            continue
+        if child is top:
+            items.append(child)
+            continue
+        bonus = top_score * 0.2 if top_class and child.attrs.get("class") == top_class else 0.0
+        score = pas.scores.get(id(child))
+        if score is not None and score + bonus >= threshold:
+            items.append(child)
+        elif child.name == "p" or id(child) in pas.as_paragraph:
+            if _paragraph_like(text_of(child), link_density(child, pas)):
+                items.append(child)
+    return items
+
+
+def _paragraph_like(text: str, density: float) -> bool:
+    # A long, not linky paragraph, or a short one that has no link and ends a sentence.
+    if len(text) > 80:
+        return density < 0.25
+    return 0 < len(text) and density == 0 and (". " in text or text.endswith("."))
+
+
+def _explain(pas: Pass, items: list[Tag | Run], trailers: list[str], has_article: bool) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for item in items:
+        name = "text" if isinstance(item, Run) else item.name
+        where = "" if isinstance(item, Run) else hint(item).strip()
+        out.append({"action": "kept", "block": f"{name} {where}".strip(), "reason": "story container or sibling",
+                    "text": text_of(item)[:80]})
+    for node, reason in pas.log:
+        if reason != "junk tag":
+            out.append({"action": "dropped", "block": f"{node.name} {hint(node)}".strip(), "reason": reason,
+                        "text": text_of(node)[:80]})
+    for line in trailers:
+        out.append({"action": "dropped", "block": "text", "reason": "widget trailer", "text": line[:80]})
+    if not has_article:
+        out.append({"action": "dropped", "block": "page", "reason": "no story found", "text": ""})
+    return out

@@ -47,7 +47,7 @@ def extract_article(
     text_html = decode_html(html, content_type) if isinstance(html, bytes) else html
     soup = parse_html(text_html)
     meta = extract_metadata(soup, url)
-    cleaned = clean(soup, url)
+    cleaned = clean(soup, url, title=meta.title_structured or meta.title)
 
     canonical = meta.canonical_url or url
     published = _merge_date(meta.published, entry.published if entry else None, zone)

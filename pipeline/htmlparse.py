@@ -2,18 +2,92 @@
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup, UnicodeDammit
+import codecs
+import re
+
+from bs4 import BeautifulSoup
+
+__all__ = ["decode_html", "parse_html", "prestrip"]
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+# Browsers read these labels as the superset encodings (WHATWG Encoding Standard); so must we, or
+# pages that say "gb2312" but use GBK characters turn into replacement characters.
+_SUPERSETS = {
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
+    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+    "us-ascii": "cp1252", "ascii": "cp1252", "shift_jis": "cp932", "shift-jis": "cp932",
+    "sjis": "cp932", "x-sjis": "cp932", "windows-31j": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+    "tis-620": "cp874", "iso-8859-9": "cp1254", "big5": "big5hkscs", "utf8": "utf-8",
+}
+_SNIFF_BYTES = 4096
+_DETECT_BYTES = 65536
+
+# Removed from the text before parsing: the parser would build thousands of nodes for script bodies,
+# styles and inline SVG that no later stage reads. JSON-LD scripts stay (metadata reads them).
+_PRESTRIP = re.compile(
+    r"<script\b(?![^>]*application/ld\+json)[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>|"
+    r"<svg\b[^>]*>.*?</svg\s*>|<noscript\b[^>]*>.*?</noscript\s*>|<!--.*?-->",
+    re.I | re.S,
+)
+# Two or more <br> in a row separate paragraphs (old-style pages have no <p>).
+_BR_RUN = re.compile(r"(?:<br\s*/?>\s*){2,}", re.I)
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().lower()
+    label = _SUPERSETS.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _detect(data: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # optional: without it, legacy pages without a declaration read as cp1252
+        return None
+    best = from_bytes(data[:_DETECT_BYTES]).best()
+    return _codec(best.encoding) if best is not None else None
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """Decode page bytes using the HTTP charset, then the page's own declaration, then detection."""
+    """Decode page bytes using the BOM, the HTTP charset, the page's own declaration, then detection."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(name, errors="replace")
     declared = []
-    if content_type and "charset=" in content_type.lower():
-        declared.append(content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'"))
-    dammit = UnicodeDammit(data, known_definite_encodings=declared, is_html=True)
-    return dammit.unicode_markup or data.decode("utf-8", errors="replace")
+    if content_type:
+        match = _HEADER_CHARSET.search(content_type)
+        declared.append(_codec(match[1]) if match else None)
+    meta = _META_CHARSET.search(data[:_SNIFF_BYTES])
+    declared.append(_codec(meta[1].decode("ascii", "ignore")) if meta else None)
+    for name in declared:
+        if name and not name.startswith("utf-16"):  # a meta tag that says utf-16 is always wrong
+            return data.decode(name, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    name = _detect(data) or "cp1252"
+    return data.decode(name, errors="replace")
+
+
+def prestrip(text: str) -> str:
+    """The page without scripts, styles, SVG and comments, and with <br> runs turned into paragraphs."""
+    return _BR_RUN.sub("<p>", _PRESTRIP.sub("", text))
 
 
 def parse_html(text: str) -> BeautifulSoup:
-    """Parse ``text`` with lxml."""
-    return BeautifulSoup(text, "lxml")
+    """Parse ``text`` with lxml, after dropping the parts no stage reads."""
+    # NUL and other C0 controls make lxml stop or drop content; they never belong in a page.
+    text = text.translate(_CONTROLS) if _HAS_CONTROLS.search(text) else text
+    return BeautifulSoup(prestrip(text), "lxml")
+
+
+_CONTROLS = {c: None for c in range(32) if c not in (9, 10, 13)}
+_HAS_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
+
+from pipeline.authors import clean_authors, parse_byline
+from pipeline.dates import date_from_url, parse_date
+from pipeline.jsonld import LinkedData, read_jsonld
+from pipeline.selectors import BYLINE
+from pipeline.titles import page_title
+
+__all__ = ["PageMetadata", "extract_metadata"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +34,181 @@ class PageMetadata:
     tags: list[str] = field(default_factory=list)
 
 
+# Meta keys in the order they are trusted, per field.
+_TITLE_KEYS = ("dc:title", "dcterm:title", "og:title", "weibo:article:title", "title", "twitter:title",
+               "parsely-title", "sailthru.title")
+_AUTHOR_KEYS = ("dc:creator", "dcterm:creator", "author", "parsely-author", "article:author",
+                "sailthru.author", "byl", "citation_author", "twitter:creator")
+_PUBLISHED_KEYS = ("article:published_time", "og:article:published_time", "datepublished", "parsely-pub-date",
+                   "pubdate", "publishdate", "publish-date", "publish_date", "date", "dc.date", "dc.date.issued",
+                   "dcterms.created", "dcterms.date", "sailthru.date", "citation_publication_date",
+                   "article.published", "published_time", "og:published_time", "release_date")
+_UPDATED_KEYS = ("article:modified_time", "og:updated_time", "datemodified", "dc.date.modified",
+                 "dcterms.modified", "lastmod", "last-modified")
+_SITE_KEYS = ("og:site_name", "application-name", "twitter:site:name", "publisher", "dc.publisher")
+_DESCRIPTION_KEYS = ("description", "og:description", "twitter:description", "dc.description")
+_IMAGE_KEYS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
+_LANG_KEYS = ("content-language", "language", "dc.language", "og:locale", "inlanguage")
+_URLISH = re.compile(r"^(?:https?:)?//|^www\.", re.I)
+
+
+@dataclass
+class _Index:
+    """The parts of the tree that metadata reads, collected in one walk."""
+
+    meta: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+    titles: list[str] = field(default_factory=list)
+    headings: list[Tag] = field(default_factory=list)
+    times: list[Tag] = field(default_factory=list)
+    bylines: list[Tag] = field(default_factory=list)
+    jsonld: list[str] = field(default_factory=list)
+
+
+def _index(soup: BeautifulSoup) -> _Index:
+    idx = _Index()
+    for el in soup.find_all(True):
+        name = el.name
+        attrs = el.attrs
+        if name == "meta":
+            key = str(attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+                      or attrs.get("http-equiv") or "").strip().lower()
+            content = attrs.get("content")
+            if key and isinstance(content, str) and content.strip():
+                if key in ("article:tag", "og:article:tag"):
+                    idx.tags.append(content.strip())
+                idx.meta.setdefault(key, content.strip())
+            continue
+        if name == "script":
+            if "ld+json" in str(attrs.get("type", "")).lower():
+                idx.jsonld.append(el.get_text())
+            continue
+        if name == "link":
+            for rel in attrs.get("rel") or ():
+                href = attrs.get("href")
+                if isinstance(href, str) and href.strip():
+                    idx.links.setdefault(str(rel).lower(), href.strip())
+            continue
+        if name == "title" and not idx.titles:
+            idx.titles.append(el.get_text())
+        elif name in ("h1", "h2"):
+            idx.headings.append(el)
+        elif name == "time":
+            idx.times.append(el)
+        if not attrs or len(idx.bylines) >= 12:
+            continue
+        rel = attrs.get("rel")
+        itemprop = str(attrs.get("itemprop", ""))
+        hint = " ".join(attrs.get("class") or ()) + " " + str(attrs.get("id", ""))
+        if (rel and "author" in rel) or "author" in itemprop or BYLINE.search(hint):
+            idx.bylines.append(el)
+    return idx
+
+
 def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
-    """Read the page's metadata (placeholder, replaced by the full cascade)."""
-    title = soup.title.get_text(" ", strip=True) if soup.title else None
-    return PageMetadata(title=title)
+    """Read the page's metadata: JSON-LD first, then meta tags, then the visible page."""
+    idx = _index(soup)
+    ld = read_jsonld(idx.jsonld)
+    meta = idx.meta
+    byline_names, byline_source, byline_date = _dom_byline(idx)
+    site_name = (_first(meta, _SITE_KEYS, reject=_URLISH) or ld.publisher or byline_source)
+    structured = ld.headline or _first(meta, _TITLE_KEYS)
+    heading_texts = [" ".join(h.get_text(" ").split()) for h in idx.headings[:6]]
+    title = page_title(idx.titles[0] if idx.titles else None, heading_texts, _title_hints(soup), site_name)
+    if structured:
+        structured = " ".join(structured.split())
+    sites = tuple(s for s in (site_name, ld.publisher, byline_source) if s)
+    authors = (clean_authors(ld.authors, sites)
+               or clean_authors([v for k in _AUTHOR_KEYS if (v := meta.get(k)) and not _URLISH.match(v)], sites)
+               or clean_authors(byline_names, sites))
+    published = _first_date([ld.published, *(meta.get(k) for k in _PUBLISHED_KEYS), *_time_values(idx, True),
+                             byline_date, *_time_values(idx, False)])
+    if published is None and (day := date_from_url(url)) is not None:
+        published = day.isoformat()
+    updated = _first_date([ld.modified, *(meta.get(k) for k in _UPDATED_KEYS)])
+    html = soup.find("html")
+    lang = html.get("lang") or html.get("xml:lang") if isinstance(html, Tag) else None
+    canonical = idx.links.get("canonical") or meta.get("og:url")
+    image = _first(meta, _IMAGE_KEYS) or ld.image or idx.links.get("image_src")
+    keywords = meta.get("keywords") or meta.get("news_keywords") or ""
+    tags = idx.tags or ld.keywords or [k.strip() for k in keywords.split(",") if k.strip()]
+    return PageMetadata(
+        title=title,
+        title_structured=structured or None,
+        authors=authors,
+        published=published,
+        updated=updated,
+        site_name=" ".join(site_name.split()) if site_name else None,
+        language=str(lang) if lang else (_first(meta, _LANG_KEYS) or ld.language),
+        canonical_url=_absolute(url, canonical),
+        description=_first(meta, _DESCRIPTION_KEYS) or ld.description,
+        image=_absolute(url, image),
+        tags=tags[:30],
+    )
+
+
+def _first(meta: dict[str, str], keys: tuple[str, ...], reject: re.Pattern[str] | None = None) -> str | None:
+    for key in keys:
+        value = meta.get(key)
+        if value and not (reject and reject.search(value)):
+            return value
+    return None
+
+
+def _first_date(values: list[str | None]) -> str | None:
+    for value in values:
+        if value and parse_date(value) is not None:
+            return value.strip()
+    return None
+
+
+def _time_values(idx: _Index, marked: bool) -> list[str]:
+    # <time pubdate> or itemprop=datePublished says it is the story's date; a bare <time> may be anything.
+    out = []
+    for el in idx.times:
+        is_marked = el.has_attr("pubdate") or "datepublished" in str(el.get("itemprop", "")).lower()
+        if is_marked == marked:
+            value = el.get("datetime") or (el.get_text(" ", strip=True) if marked else None)
+            if isinstance(value, str):
+                out.append(value)
+    return out[:3]
+
+
+def _dom_byline(idx: _Index) -> tuple[list[str], str | None, str | None]:
+    names: list[str] = []
+    source = date = None
+    for el in idx.bylines:
+        text = " ".join(el.get_text(" ").split())
+        if not text or len(text) > 200:
+            continue
+        parsed = parse_byline(text)
+        source = source or parsed.source
+        date = date or parsed.date
+        if not names and parsed.names:
+            names = parsed.names
+        if names and (source or date):
+            break
+    return names, source, date
+
+
+def _title_hints(soup: BeautifulSoup) -> list[str]:
+    # Headline containers that are not h1: class or id naming a title or headline.
+    out = []
+    for el in soup.find_all(attrs={"id": _HEADLINE_HINT}, limit=3):
+        out.append(" ".join(el.get_text(" ").split()))
+    for el in soup.find_all(attrs={"class": _HEADLINE_HINT}, limit=3):
+        out.append(" ".join(el.get_text(" ").split()))
+    return [t for t in out if 0 < len(t) < 300]
+
+
+_HEADLINE_HINT = re.compile(r"(?:^|[_-])(?:title|headline|heading)(?:$|[_-])", re.I)
+
+
+def _absolute(base: str, value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return urljoin(base, value.strip())
+    except ValueError:
+        return None

@@ -1,0 +1,93 @@
+"""Person names from bylines and author fields; never a site name, an email, a URL or "Staff"."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+__all__ = ["Byline", "parse_byline", "clean_authors", "is_person_name"]
+
+# What may follow the names in a byline and so ends them: a source, a date, a role, a separator.
+_STOP = (
+    r"(?:\s*(?:source|published|updated|posted|modified|photo|photos|reporting|via|filed|last updated"
+    r"|date|time|from)\s*:|\s+(?:on|at)\s+(?:\w+day|\w{3,9}\.? \d{1,2}|\d{1,2} \w{3,9}|\d)|\s*[|•·\u2022]|"
+    r"\s+[\u2013\u2014-]\s+|\s*\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\s*\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep"
+    r"|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\s*\b\d{1,2}:\d\d|\s*\(|\s*\bupdated\b|\s*\bpublished\b|$)"
+)
+_BY = re.compile(r"^\s*(?:(?:written|posted|reported|story|text|words)\s+)?(?:by|von|par|por|door|di)\s*:?\s+", re.I)
+_NAMES = re.compile(r"(?P<names>.+?)" + _STOP, re.I | re.S)
+_SOURCE = re.compile(r"\bsource\s*:\s*(?P<src>.+?)(?=\s*(?:published|updated|posted|date|time)\s*:|\s*[|•]|$)", re.I)
+_DATE = re.compile(
+    r"\b(?:published|updated|posted|date|last updated)\s*(?:on|at)?\s*:?\s*(?P<date>\d[\d/.: -]+\d"
+    r"(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,4}|\s*[+-]\d\d:?\d\d)?)",
+    re.I,
+)
+_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b)\s*", re.I)
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_URLISH = re.compile(r"https?:|www\.|\.(?:com|org|net|co|io|info)\b|/", re.I)
+_NOT_PERSON = re.compile(
+    r"^(?:staff|staff writer|staff reporter|editor|editors|editorial|admin|administrator|reporter|"
+    r"correspondent|agencies|agency|news desk|newsroom|team|the editors|guest|anonymous|unknown|author|"
+    r"wire|wires|reuters|ap|afp|associated press|press association|contributor|contributors)$",
+    re.I,
+)
+_ROLE_TAIL = re.compile(
+    r",?\s+(?:staff writer|staff reporter|correspondent|reporter|editor|contributor|columnist|"
+    r"for [A-Z][\w ]+|in [A-Z][a-z]+)$"
+)
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+class Byline(NamedTuple):
+    """What a byline line says: person names, the source it credits, a date as written."""
+
+    names: list[str]
+    source: str | None
+    date: str | None
+
+
+def parse_byline(text: str) -> Byline:
+    """Read ``By A and B Source:X Published: ...`` style lines into their parts."""
+    line = " ".join(text.split())
+    source = date = None
+    if match := _SOURCE.search(line):
+        source = match["src"].strip(" .,;:") or None
+    if match := _DATE.search(line):
+        date = match["date"].strip()
+    names: list[str] = []
+    by = _BY.match(line)
+    rest = line[by.end():] if by else line
+    if match := _NAMES.match(rest):
+        chunk = match["names"]
+        if by or len(chunk.split()) <= 8:
+            names = _split(chunk)
+    return Byline(names, source, date)
+
+
+def _split(chunk: str) -> list[str]:
+    parts = [_ROLE_TAIL.sub("", p).strip(" .,;:-") for p in _SPLIT.split(chunk)]
+    return [p for p in parts if p]
+
+
+def is_person_name(name: str, site_names: tuple[str, ...] = ()) -> bool:
+    """True for something that reads as a person's name, not a site, a role, an email or a URL."""
+    if not name or len(name) > 60 or len(name.split()) > 6 or not _LETTER.search(name):
+        return False
+    if _EMAIL.search(name) or _URLISH.search(name) or _NOT_PERSON.match(name):
+        return False
+    folded = name.casefold()
+    return not any(folded == s.casefold() for s in site_names if s)
+
+
+def clean_authors(values: list[str], site_names: tuple[str, ...] = ()) -> list[str]:
+    """Split, tidy and filter raw author values; the order is kept and duplicates dropped."""
+    out: dict[str, str] = {}
+    for value in values:
+        value = " ".join(value.split())
+        value = _BY.sub("", value)
+        candidates = parse_byline(value).names if len(value.split()) > 3 else _split(value)
+        for name in candidates:
+            name = _EMAIL.sub("", name).strip(" .,;:-")
+            if is_person_name(name, site_names):
+                out.setdefault(name.casefold(), name)
+    return list(out.values())

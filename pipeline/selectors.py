@@ -1,0 +1,72 @@
+"""Hints kept as data: the tag sets and class/id patterns that the cleaner and metadata read."""
+
+from __future__ import annotations
+
+import re
+
+# Never part of a story's text; dropped before scoring.
+JUNK_TAGS = frozenset(
+    "script style noscript template iframe object embed applet svg math canvas button input select "
+    "textarea option label link meta base audio video source track map area dialog".split()
+)
+
+# Dropped inside the chosen article when their class/id or content look like boilerplate.
+CONDITIONAL_TAGS = frozenset(["form", "fieldset", "table", "ul", "ol", "div", "section", "aside", "dl"])
+
+# The elements whose own text is scored, and whose scores flow up to their ancestors.
+SCORED_TAGS = frozenset(["section", "h2", "h3", "h4", "h5", "h6", "p", "td", "pre"])
+
+# A div holding none of these is really a paragraph.
+BLOCK_INSIDE_DIV = frozenset(["blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul", "figure"])
+
+# Block elements for the text output: each is its own paragraph.
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote center dd details div dl dt fieldset figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hgroup hr li main nav ol p pre section summary table tbody thead tfoot tr "
+    "td th caption ul".split()
+)
+HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+PHRASING_TAGS = frozenset(
+    "abbr audio b bdo br button cite code data datalist dfn em embed i img input kbd label mark math meter "
+    "noscript object output progress q ruby samp script select small span strong sub sup textarea time var "
+    "wbr a del ins font u s strike big tt".split()
+)
+
+# Roles whose content is never the story.
+UNLIKELY_ROLES = frozenset(
+    ["menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog", "banner", "contentinfo"]
+)
+
+# class/id words of boilerplate containers; removed early unless they also look like content.
+UNLIKELY = re.compile(
+    r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|"
+    r"header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|"
+    r"supplemental|ad-break|agegate|pagination|pager|popup|yom-remote|cookie|consent|newsletter|"
+    r"subscribe|paywall|share-?bar|sharing|navbar|most-?popular|trending|outbrain|taboola",
+    re.I,
+)
+MAYBE_CONTENT = re.compile(r"and|article|body|column|content|main|mathjax|shadow", re.I)
+POSITIVE = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.I)
+NEGATIVE = re.compile(
+    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|"
+    r"meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget|"
+    r"newsletter|subscribe|cookie|disqus|byline|author-?bio|nav\b",
+    re.I,
+)
+SHARE = re.compile(r"(\b|_)(share|sharedaddy|social|follow)(\b|_)", re.I)
+BYLINE = re.compile(r"byline|author|dateline|writtenby|p-author", re.I)
+COMMAS = re.compile(r"[\u002C\u060C\uFE50\uFE10\uFE11\u2E41\u2E34\u2E32\uFF0C]")
+VIDEO_HOSTS = re.compile(
+    r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq)\.com|"
+    r"(archive|upload\.wikimedia)\.org|player\.twitch\.tv)",
+    re.I,
+)
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+# Trailers of comment widgets and prompts: a short block that is only this is dropped.
+TRAILERS = re.compile(
+    r"^\s*(?:blog )?comments? powered by \w+|^\s*please enable javascript to view|"
+    r"^\s*(?:advertisement|advertising|sponsored)\s*$|^\s*(?:share|share this(?: story| article)?|"
+    r"tweet|email|print)\s*:?\s*$|^\s*(?:sign up for|subscribe to) (?:our|the) \w+ newsletter",
+    re.I,
+)
