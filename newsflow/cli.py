@@ -110,7 +110,7 @@ def run(demo: bool, once: bool, feeds_file: Path | None) -> None:
     from newsflow.runner import Progress, progress_line, running, wait_drained
 
     settings = _settings()
-    with _sigterm_as_exception(), redis_url(settings) as url, _demo(demo) as newsroom:
+    with _sigterm_as_exception(), redis_url(settings) as url, _demo(demo, settings.home) as newsroom:
         client = redis.Redis.from_url(url)
         extra: dict[str, str] = {}
         if newsroom is not None:
@@ -123,9 +123,7 @@ def run(demo: bool, once: bool, feeds_file: Path | None) -> None:
             for feed in load_feed_list(feeds_file.read_bytes(), str(feeds_file)):
                 registry.add(feed)
         if newsroom is not None:
-            for demo_feed in newsroom.feeds():
-                registry.add(Feed(url=demo_feed.url, name=demo_feed.name, tags=list(demo_feed.tags)))
-            click.echo(f"demo newsroom on {newsroom.base} with {len(newsroom.feeds())} feeds")
+            _register_demo(registry, newsroom)
         feeds = [f for f in registry.list() if f.enabled]
         if not feeds:
             raise ConfigError("no feeds registered: add one with `newsflow feeds add URL`, or use --demo")
@@ -133,7 +131,8 @@ def run(demo: bool, once: bool, feeds_file: Path | None) -> None:
         progress = Progress(sys.stdout)
         home = settings.home.resolve()
         with running(dict(os.environ), home, beat=not once) as procs:
-            click.echo(f"{len(feeds)} feeds; workers started (logs in {home / 'logs'}); Ctrl-C stops")
+            plural = "s" if len(feeds) != 1 else ""
+            click.echo(f"{len(feeds)} feed{plural}; workers started (logs in {home / 'logs'}); Ctrl-C stops")
             if once:
                 from workers.tasks import poll_feed
 
@@ -152,17 +151,29 @@ def run(demo: bool, once: bool, feeds_file: Path | None) -> None:
 
 
 @contextlib.contextmanager
-def _demo(enabled: bool) -> Iterator[Any]:
+def _demo(enabled: bool, home: Path) -> Iterator[Any]:
     if not enabled:
         yield None
         return
     from newsflow.demo.server import NewsroomServer
 
-    server = NewsroomServer().start()
+    server = NewsroomServer.on_remembered_port(home)
     try:
         yield server
     finally:
         server.stop()
+
+
+def _register_demo(registry: FeedRegistry, newsroom: Any) -> None:
+    feeds = newsroom.feeds()
+    current = {f.url for f in feeds}
+    # A demo of an earlier run that had to take another port left feeds that no longer answer.
+    for old in registry.list():
+        if "demo" in old.tags and old.url not in current:
+            registry.remove(old.url)
+    for feed in feeds:
+        registry.add(Feed(url=feed.url, name=feed.name, tags=list(feed.tags)))
+    click.echo(f"demo newsroom on {newsroom.base} with {len(feeds)} feeds")
 
 
 def _summary(before: dict[str, int], after: dict[str, int], dead: int) -> None:

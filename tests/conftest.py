@@ -55,12 +55,13 @@ class Worker:
         self.log = log
         env = dict(os.environ, NEWSFLOW_REDIS_URL=redis_url, NEWSFLOW_ALLOW_NETWORKS="127.0.0.0/8",
                    **(extra_env or {}))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-Q", "poll,fetch,process",
-             "--pool", "threads", "--concurrency", "4", "--loglevel", "INFO", "-n", "test@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, cwd=ROOT,
-        )
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-Q", "poll,fetch,process",
+                 "--pool", "threads", "--concurrency", "4", "--loglevel", "INFO", "-n", "test@%h",
+                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+            )
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60.0) -> None:

@@ -101,6 +101,19 @@ class NewsroomServer(ThreadingHTTPServer):
             for f in found if f.suffix in (".xml", ".atom")
         ]
 
+    @classmethod
+    def on_remembered_port(cls, home: Path) -> NewsroomServer:
+        """Started on the port of the last demo run (kept in ``home``), so its feed URLs stay valid."""
+        port_file = Path(home) / "demo.port"
+        port = int(port_file.read_text()) if port_file.exists() else 0
+        try:
+            server = cls(port=port)
+        except OSError:  # taken by something else meanwhile
+            server = cls(port=0)
+        port_file.parent.mkdir(parents=True, exist_ok=True)
+        port_file.write_text(str(server.server_address[1]))
+        return server.start()
+
     def start(self) -> NewsroomServer:
         """Serve in a background thread."""
         self._thread = threading.Thread(target=self.serve_forever, name="demo-newsroom", daemon=True)

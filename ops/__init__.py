@@ -1,0 +1,1 @@
+"""For operators: the monitor service, Prometheus scrape config, alert rules, Grafana dashboard."""
