@@ -35,6 +35,14 @@ _ROLE_TAIL = re.compile(
     r",?\s+(?:staff writer|staff reporter|correspondent|reporter|editor|contributor|columnist|"
     r"for [A-Z][\w ]+|in [A-Z][a-z]+)$"
 )
+_DEGREE = re.compile(r"^(?:MA|MD|PhD|Ph\.D\.|RN|MS|MSc|MPH|DO|BSc|BA|Jr\.?|Sr\.?|II|III|Esq\.?)$")
+_ROLE_WORDS = re.compile(
+    r"\b(?:staff|technologist|editor|writer|reporter|correspondent|senior|director|contributor|columnist|"
+    r"producer|analyst|manager|officer|president|professor|chief|head|member|fellow|news|health|press|"
+    r"media|team|desk|department|university|institute|project|speech|privacy|technology|updated|ago)\b",
+    re.I,
+)
+_PARTICLES = frozenset("de da di du del della van von der den la le bin al dos das y e ter ten op".split())
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -65,15 +73,41 @@ def parse_byline(text: str) -> Byline:
 
 
 def _split(chunk: str) -> list[str]:
-    parts = [_ROLE_TAIL.sub("", p).strip(" .,;:-") for p in _SPLIT.split(chunk)]
-    return [p for p in parts if p]
+    # Names until the first part that reads as a role or affiliation ("Senior Editor, ACLU ...").
+    names = []
+    for part in _SPLIT.split(chunk):
+        part = _ROLE_TAIL.sub("", part).strip(" .,;:-")
+        if not part or _DEGREE.match(part):
+            continue
+        if not _looks_like_name(part):
+            if names:
+                break
+            # "Jane Doe 2 hours ago": keep the leading run of capitalized words, if it is a name.
+            lead = []
+            for word in part.split():
+                if not (word[:1].isupper() or word.lower() in _PARTICLES) or not _LETTER.search(word):
+                    break
+                lead.append(word)
+            part = " ".join(lead)
+            if len(lead) < 2 or not _looks_like_name(part):
+                break
+        names.append(part)
+    return names
+
+
+def _looks_like_name(part: str) -> bool:
+    words = part.split()
+    if not words or len(words) > 5 or _ROLE_WORDS.search(part):
+        return False
+    lower = [w for w in words if w[:1].islower() and w.lower() not in _PARTICLES]
+    return not lower
 
 
 def is_person_name(name: str, site_names: tuple[str, ...] = ()) -> bool:
     """True for something that reads as a person's name, not a site, a role, an email or a URL."""
     if not name or len(name) > 60 or len(name.split()) > 6 or not _LETTER.search(name):
         return False
-    if _EMAIL.search(name) or _URLISH.search(name) or _NOT_PERSON.match(name):
+    if name.startswith("@") or _EMAIL.search(name) or _URLISH.search(name) or _NOT_PERSON.match(name):
         return False
     folded = name.casefold()
     return not any(folded == s.casefold() for s in site_names if s)
@@ -84,10 +118,12 @@ def clean_authors(values: list[str], site_names: tuple[str, ...] = ()) -> list[s
     out: dict[str, str] = {}
     for value in values:
         value = " ".join(value.split())
-        value = _BY.sub("", value)
-        candidates = parse_byline(value).names if len(value.split()) > 3 else _split(value)
+        if _BY.match(value) or len(value.split()) > 3:
+            candidates = parse_byline(value).names
+        else:
+            candidates = [p.strip(" .,;:-") for p in _SPLIT.split(value) if p.strip(" .,;:-")]
         for name in candidates:
             name = _EMAIL.sub("", name).strip(" .,;:-")
-            if is_person_name(name, site_names):
+            if not _DEGREE.match(name) and is_person_name(name, site_names):
                 out.setdefault(name.casefold(), name)
     return list(out.values())

@@ -42,7 +42,7 @@ def read_jsonld(blocks: list[str]) -> LinkedData:
     best_rank = 99
     for block in blocks:
         try:
-            data = orjson.loads(block.strip().rstrip(";"))
+            data = orjson.loads(_unwrap(block))
         except orjson.JSONDecodeError:
             continue
         for obj in _objects(data):
@@ -50,6 +50,16 @@ def read_jsonld(blocks: list[str]) -> LinkedData:
             if rank < best_rank:
                 best, best_rank = obj, rank
     return _fields(best) if best is not None else LinkedData()
+
+
+def _unwrap(block: str) -> str:
+    # Pages wrap JSON-LD in CDATA markers (often inside JS comments) for old XHTML parsers.
+    text = block.strip()
+    if text.startswith(("<![CDATA[", "//<![CDATA[", "/*<![CDATA[*/")):
+        text = text.split("<![CDATA[", 1)[1].lstrip("*/ \n")
+        text = text.rsplit("]]>", 1)[0].rstrip()
+        text = text[:-2] if text.endswith(("//", "/*")) else text
+    return text.strip().rstrip(";")
 
 
 def _objects(data: Any) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup, Tag
 from pipeline.authors import clean_authors, parse_byline
 from pipeline.dates import date_from_url, parse_date
 from pipeline.jsonld import LinkedData, read_jsonld
-from pipeline.selectors import BYLINE
+from pipeline.selectors import AUTHOR_HINT, AUTHOR_NAME, AUTHOR_NOISE, AUTHOR_NOISE_CLASS
 from pipeline.titles import page_title
 
 __all__ = ["PageMetadata", "extract_metadata"]
@@ -38,7 +38,7 @@ class PageMetadata:
 _TITLE_KEYS = ("dc:title", "dcterm:title", "og:title", "weibo:article:title", "title", "twitter:title",
                "parsely-title", "sailthru.title")
 _AUTHOR_KEYS = ("dc:creator", "dcterm:creator", "author", "parsely-author", "article:author",
-                "sailthru.author", "byl", "citation_author", "twitter:creator")
+                "og:article:author", "sailthru.author", "byl", "citation_author", "dc.creator")
 _PUBLISHED_KEYS = ("article:published_time", "og:article:published_time", "datepublished", "parsely-pub-date",
                    "pubdate", "publishdate", "publish-date", "publish_date", "date", "dc.date", "dc.date.issued",
                    "dcterms.created", "dcterms.date", "sailthru.date", "citation_publication_date",
@@ -72,13 +72,14 @@ def _index(soup: BeautifulSoup) -> _Index:
         name = el.name
         attrs = el.attrs
         if name == "meta":
-            key = str(attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
-                      or attrs.get("http-equiv") or "").strip().lower()
+            keys = str(attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+                       or attrs.get("http-equiv") or "").lower().split()
             content = attrs.get("content")
-            if key and isinstance(content, str) and content.strip():
-                if key in ("article:tag", "og:article:tag"):
-                    idx.tags.append(content.strip())
-                idx.meta.setdefault(key, content.strip())
+            if keys and isinstance(content, str) and content.strip():
+                for key in keys:  # property="dc:creator twitter:creator" names two keys
+                    if key in ("article:tag", "og:article:tag"):
+                        idx.tags.append(content.strip())
+                    idx.meta.setdefault(key, content.strip())
             continue
         if name == "script":
             if "ld+json" in str(attrs.get("type", "")).lower():
@@ -96,12 +97,12 @@ def _index(soup: BeautifulSoup) -> _Index:
             idx.headings.append(el)
         elif name == "time":
             idx.times.append(el)
-        if not attrs or len(idx.bylines) >= 12:
+        if not attrs or len(idx.bylines) >= 60:
             continue
         rel = attrs.get("rel")
         itemprop = str(attrs.get("itemprop", ""))
         hint = " ".join(attrs.get("class") or ()) + " " + str(attrs.get("id", ""))
-        if (rel and "author" in rel) or "author" in itemprop or BYLINE.search(hint):
+        if (rel and "author" in rel) or "author" in itemprop or AUTHOR_HINT.search(hint):
             idx.bylines.append(el)
     return idx
 
@@ -119,8 +120,8 @@ def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
     if structured:
         structured = " ".join(structured.split())
     sites = tuple(s for s in (site_name, ld.publisher, byline_source) if s)
-    authors = (clean_authors(ld.authors, sites)
-               or clean_authors([v for k in _AUTHOR_KEYS if (v := meta.get(k)) and not _URLISH.match(v)], sites)
+    meta_author = _first(meta, _AUTHOR_KEYS, reject=_URLISH)
+    authors = (clean_authors(ld.authors, sites) or clean_authors([meta_author] if meta_author else [], sites)
                or clean_authors(byline_names, sites))
     published = _first_date([ld.published, *(meta.get(k) for k in _PUBLISHED_KEYS), *_time_values(idx, True),
                              byline_date, *_time_values(idx, False)])
@@ -176,20 +177,42 @@ def _time_values(idx: _Index, marked: bool) -> list[str]:
 
 
 def _dom_byline(idx: _Index) -> tuple[list[str], str | None, str | None]:
+    """Names, source and date from the page's byline elements, the most specific ones first."""
+    ranked: list[tuple[int, int, Tag]] = []
+    for order, el in enumerate(idx.bylines):
+        hint = " ".join(el.attrs.get("class") or ()) + " " + str(el.attrs.get("id", ""))
+        if AUTHOR_NOISE.search(hint) or el.find_parent(attrs={"class": AUTHOR_NOISE_CLASS}) is not None:
+            continue
+        rel = el.attrs.get("rel") or ()
+        specific = "author" in rel or "author" in str(el.attrs.get("itemprop", "")) or AUTHOR_NAME.search(hint)
+        ranked.append((0 if specific else 1, order, el))
     names: list[str] = []
     source = date = None
-    for el in idx.bylines:
-        text = " ".join(el.get_text(" ").split())
+    for _rank, _order, el in sorted(ranked, key=lambda r: (r[0], r[1])):
+        text = _element_name(el)
         if not text or len(text) > 200:
             continue
         parsed = parse_byline(text)
         source = source or parsed.source
         date = date or parsed.date
-        if not names and parsed.names:
-            names = parsed.names
-        if names and (source or date):
-            break
+        if parsed.names and (not names or _rank == 0 and _order_near(names, parsed.names)):
+            names = names + [n for n in parsed.names if n not in names]
     return names, source, date
+
+
+def _order_near(names: list[str], more: list[str]) -> bool:
+    # Several specific name elements list co-authors; keep adding while they are new names.
+    return len(names) < 4 and any(n not in names for n in more)
+
+
+def _element_name(el: Tag) -> str:
+    # itemprop=author often holds <meta itemprop=name content=...> rather than text.
+    text = " ".join(el.get_text(" ").split())
+    if text:
+        return text
+    inner = el.find(attrs={"itemprop": "name"})
+    content = inner.get("content") if isinstance(inner, Tag) else el.get("content")
+    return content.strip() if isinstance(content, str) else ""
 
 
 def _title_hints(soup: BeautifulSoup) -> list[str]:

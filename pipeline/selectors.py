@@ -70,3 +70,12 @@ TRAILERS = re.compile(
     r"tweet|email|print)\s*:?\s*$|^\s*(?:sign up for|subscribe to) (?:our|the) \w+ newsletter",
     re.I,
 )
+
+# Byline elements for metadata (word-bounded: "authorization" is not an author).
+AUTHOR_HINT = re.compile(r"(?<![a-z])(?:by-?line|author(?!i[tz])|writtenby|dateline|p-author)", re.I)
+# The element holds just the name, not the whole byline line.
+AUTHOR_NAME = re.compile(r"author[-_]*name|authorname|byline[-_]*name|author[-_]*link|\bfn\b|\bvcard\b", re.I)
+# Author-ish elements that are not this story's byline: bios, follow buttons, "more by" lists.
+AUTHOR_NOISE = re.compile(r"bio|follow|more|related|note|avatar|photo|img|image|thumb|social|share|about|"
+                          r"description|widget|tab\b|recommend", re.I)
+AUTHOR_NOISE_CLASS = re.compile(r"bio\b|follow|more-by|related|comment|sidebar|footer", re.I)
