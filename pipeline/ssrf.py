@@ -15,8 +15,11 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from types import TracebackType
 
@@ -206,8 +209,29 @@ class GuardedBackend(httpcore.NetworkBackend):
         inner: httpcore.NetworkBackend | None = None,
     ) -> None:
         self._allowed = tuple(allowed)
-        self._resolver = resolver
+        self._resolver = resolver or resolve
         self._inner = inner or httpcore.SyncBackend()
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _resolve_within(self, timeout: float | None) -> Resolver:
+        # getaddrinfo has no timeout of its own; a dead name server would hold the worker for as long
+        # as resolv.conf allows, so the lookup runs in a helper thread and counts as connect time.
+        if timeout is None:
+            return self._resolver
+
+        def resolver(host: str, port: int) -> Sequence[str]:
+            with self._lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsflow-dns")
+                future = self._executor.submit(self._resolver, host, port)
+            try:
+                return future.result(timeout)
+            except FutureTimeout:
+                future.cancel()
+                raise httpcore.ConnectTimeout(f"resolving {host} took longer than {timeout:g}s") from None
+
+        return resolver
 
     def connect_tcp(
         self,
@@ -218,8 +242,8 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         """Connect to the first reachable checked address of ``host``."""
-        addresses = guarded_addresses(host, port, self._allowed, resolver=self._resolver)
         deadline = None if timeout is None else time.monotonic() + timeout
+        addresses = guarded_addresses(host, port, self._allowed, resolver=self._resolve_within(timeout))
         last: Exception | None = None
         for address in addresses:
             left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
@@ -245,6 +269,13 @@ class GuardedBackend(httpcore.NetworkBackend):
     def sleep(self, seconds: float) -> None:
         """Sleep between connection retries."""
         self._inner.sleep(seconds)
+
+    def close(self) -> None:
+        """Stop the lookup threads; a lookup still stuck in getaddrinfo ends on its own."""
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
 
 
 # Most specific first: the first match wins.
@@ -304,6 +335,7 @@ class GuardedTransport(httpx.BaseTransport):
         ssl_context: ssl.SSLContext | None = None,
         limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20),
     ) -> None:
+        self._backend = GuardedBackend(allowed, resolver=resolver, inner=backend)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context or httpx.create_ssl_context(),
             max_connections=limits.max_connections,
@@ -312,7 +344,7 @@ class GuardedTransport(httpx.BaseTransport):
             http1=True,
             http2=False,
             retries=0,
-            network_backend=GuardedBackend(allowed, resolver=resolver, inner=backend),
+            network_backend=self._backend,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -345,6 +377,7 @@ class GuardedTransport(httpx.BaseTransport):
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.close()
+        self._backend.close()
 
     def __exit__(
         self,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
 import threading
 from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpcore
 import httpx
@@ -16,6 +18,7 @@ from pipeline.ssrf import (
     GuardedBackend,
     GuardedTransport,
     Network,
+    Resolver,
     blocked_reason,
     check_address,
     check_url,
@@ -89,7 +92,7 @@ def test_check_address_names_host_and_address() -> None:
     assert str(check_address("fe80::1%eth0", nets("fe80::/10"))) == "fe80::1"  # zone ids from getaddrinfo
 
 
-def fixed(answers: dict[str, list[str]], calls: list[str] | None = None):  # type: ignore[no-untyped-def]
+def fixed(answers: dict[str, list[str]], calls: list[str] | None = None) -> Resolver:
     """A resolver that answers from a table and records what it was asked, instead of using DNS."""
 
     def resolver(host: str, port: int) -> list[str]:
@@ -252,3 +255,85 @@ def test_transport_translates_errors_to_httpx() -> None:
     with httpx.Client(transport=GuardedTransport(resolver=resolver)) as client:
         with pytest.raises(httpx.ConnectError, match="could not resolve"):
             client.get("http://missing.test/")
+
+
+def _certificate(name: str) -> tuple[bytes, bytes]:
+    """A self-signed certificate for ``name`` and its key, both PEM."""
+    import datetime
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def test_tls_uses_the_hostname_for_sni_and_the_certificate(tmp_path: Path) -> None:
+
+    cert_pem, key_pem = _certificate("feeds.test")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert_pem)
+    key_file.write_bytes(key_pem)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+    seen_sni: list[str | None] = []
+
+    def record_sni(sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+        seen_sni.append(name)
+
+    server_context.sni_callback = record_sni
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), EchoHost)
+    httpd.socket = server_context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    port = httpd.server_address[1]
+    client_context = ssl.create_default_context(cadata=cert_pem.decode())
+    resolver = fixed({"feeds.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
+    try:
+        transport = GuardedTransport(LOOPBACK, resolver=resolver, ssl_context=client_context)
+        with httpx.Client(transport=transport) as client:
+            assert client.get(f"https://feeds.test:{port}/").text == f"feeds.test:{port}"
+            # Same checked IP, other name: the certificate is checked against the name, not the IP.
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                client.get(f"https://other.test:{port}/")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+    assert seen_sni[0] == "feeds.test"
+
+
+def test_a_hanging_lookup_counts_as_connect_time() -> None:
+    release = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        release.wait(5)
+        return ["8.8.8.8"]
+
+    backend = GuardedBackend(resolver=hanging, inner=Recording())
+    try:
+        with pytest.raises(httpcore.ConnectTimeout, match="resolving slow.test"):
+            backend.connect_tcp("slow.test", 80, timeout=0.1)
+    finally:
+        release.set()
+        backend.close()
