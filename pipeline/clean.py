@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pipeline.conditional import prepare_article
 from pipeline.render import render
-from pipeline.scoring import Flags, Pass, Run, hint, link_density, readerable_score, score_page, text_of
+from pipeline.scoring import Flags, Pass, Run, block_holders, hint, link_density, readerable_score, score_page, text_of
 
 __all__ = ["Cleaned", "clean"]
 
@@ -39,8 +39,9 @@ def clean(soup: BeautifulSoup, url: str, title: str | None = None) -> Cleaned:
     """Reduce the page to its story; ``title`` (when known) lets a heading that repeats it go."""
     root = soup.body if isinstance(soup.body, Tag) else soup
     best: tuple[int, list[str], str, Pass, list[Tag | Run], list[str]] | None = None
+    holders = block_holders(root)
     for flags in _ATTEMPTS:
-        pas = score_page(root, flags, title)
+        pas = score_page(root, flags, title, holders)
         items = _assemble(root, pas)
         prepare_article(items, pas)
         texts, html, trailers = render(items, pas.dropped, url)

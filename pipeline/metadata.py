@@ -64,6 +64,7 @@ class _Index:
     times: list[Tag] = field(default_factory=list)
     bylines: list[Tag] = field(default_factory=list)
     jsonld: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
 
 
 def _index(soup: BeautifulSoup) -> _Index:
@@ -101,7 +102,11 @@ def _index(soup: BeautifulSoup) -> _Index:
             continue
         rel = attrs.get("rel")
         itemprop = str(attrs.get("itemprop", ""))
-        hint = " ".join(attrs.get("class") or ()) + " " + str(attrs.get("id", ""))
+        hint = f"{attrs.get('class', '')} {attrs.get('id', '')}"
+        if len(idx.hints) < 6 and _HEADLINE_HINT.search(hint):
+            text = " ".join(el.get_text(" ").split())
+            if 0 < len(text) < 300:
+                idx.hints.append(text)
         if (rel and "author" in rel) or "author" in itemprop or AUTHOR_HINT.search(hint):
             idx.bylines.append(el)
     return idx
@@ -116,7 +121,7 @@ def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
     site_name = (_first(meta, _SITE_KEYS, reject=_URLISH) or ld.publisher or byline_source)
     structured = ld.headline or _first(meta, _TITLE_KEYS)
     heading_texts = [" ".join(h.get_text(" ").split()) for h in idx.headings[:6]]
-    title = page_title(idx.titles[0] if idx.titles else None, heading_texts, _title_hints(soup), site_name)
+    title = page_title(idx.titles[0] if idx.titles else None, heading_texts, idx.hints, site_name)
     if structured:
         structured = " ".join(structured.split())
     sites = tuple(s for s in (site_name, ld.publisher, byline_source) if s)
@@ -180,8 +185,8 @@ def _dom_byline(idx: _Index) -> tuple[list[str], str | None, str | None]:
     """Names, source and date from the page's byline elements, the most specific ones first."""
     ranked: list[tuple[int, int, Tag]] = []
     for order, el in enumerate(idx.bylines):
-        hint = " ".join(el.attrs.get("class") or ()) + " " + str(el.attrs.get("id", ""))
-        if AUTHOR_NOISE.search(hint) or el.find_parent(attrs={"class": AUTHOR_NOISE_CLASS}) is not None:
+        hint = f"{el.attrs.get('class', '')} {el.attrs.get('id', '')}"
+        if AUTHOR_NOISE.search(hint) or _noisy_parent(el):
             continue
         rel = el.attrs.get("rel") or ()
         specific = "author" in rel or "author" in str(el.attrs.get("itemprop", "")) or AUTHOR_NAME.search(hint)
@@ -200,6 +205,17 @@ def _dom_byline(idx: _Index) -> tuple[list[str], str | None, str | None]:
     return names, source, date
 
 
+def _noisy_parent(el: Tag) -> bool:
+    parent = el.parent
+    for _ in range(8):
+        if not isinstance(parent, Tag):
+            return False
+        if AUTHOR_NOISE_CLASS.search(str(parent.attrs.get("class", ""))):
+            return True
+        parent = parent.parent
+    return False
+
+
 def _order_near(names: list[str], more: list[str]) -> bool:
     # Several specific name elements list co-authors; keep adding while they are new names.
     return len(names) < 4 and any(n not in names for n in more)
@@ -215,17 +231,7 @@ def _element_name(el: Tag) -> str:
     return content.strip() if isinstance(content, str) else ""
 
 
-def _title_hints(soup: BeautifulSoup) -> list[str]:
-    # Headline containers that are not h1: class or id naming a title or headline.
-    out = []
-    for el in soup.find_all(attrs={"id": _HEADLINE_HINT}, limit=3):
-        out.append(" ".join(el.get_text(" ").split()))
-    for el in soup.find_all(attrs={"class": _HEADLINE_HINT}, limit=3):
-        out.append(" ".join(el.get_text(" ").split()))
-    return [t for t in out if 0 < len(t) < 300]
-
-
-_HEADLINE_HINT = re.compile(r"(?:^|[_-])(?:title|headline|heading)(?:$|[_-])", re.I)
+_HEADLINE_HINT = re.compile(r"(?:^|[\s_-])(?:title|headline|heading)(?:$|[\s_-])", re.I)
 
 
 def _absolute(base: str, value: str | None) -> str | None:

@@ -52,6 +52,9 @@ class Pass:
     byline_found: bool = False
     top: Tag | None = None
     log: list[tuple[Tag, str]] = field(default_factory=list)
+    visited: list[Tag] = field(default_factory=list)
+    text_len: dict[int, int] = field(default_factory=dict)
+    link_len: dict[int, float] = field(default_factory=dict)
 
     def drop(self, tag: Tag, reason: str) -> None:
         """Leave ``tag`` (and all inside it) out of the story, for ``reason``."""
@@ -73,7 +76,7 @@ def class_weight(tag: Tag, flags: Flags) -> int:
         return 0
     weight = 0
     for value in (tag.attrs.get("class"), tag.attrs.get("id")):
-        text = " ".join(value) if isinstance(value, list) else value
+        text = " ".join(value) if isinstance(value, list) else str(value or "")
         if text:
             if NEGATIVE.search(text):
                 weight -= 25
@@ -99,10 +102,12 @@ def _is_hidden(tag: Tag) -> bool:
     return bool(style and HIDDEN_STYLE.search(str(style)))
 
 
-def _block_holders(root: Tag) -> set[int]:
-    # Every element with a block-level descendant, found bottom-up in one sweep.
+def block_holders(root: Tag) -> set[int]:
+    """Every element with a block-level descendant, found bottom-up in one sweep."""
     holders: set[int] = set()
-    for el in root.find_all(list(BLOCK_INSIDE_DIV)):
+    for el in root.descendants:
+        if type(el) is not Tag or el.name not in BLOCK_INSIDE_DIV:
+            continue
         parent = el.parent
         while parent is not None and id(parent) not in holders:
             holders.add(id(parent))
@@ -131,9 +136,9 @@ def _runs(div: Tag, holders: set[int]) -> list[Run]:
     return [r for r in runs if r.text]
 
 
-def _walk(root: Tag, pas: Pass, title_words: set[str], holders: set[int]) -> list[object]:
+def _walk(root: Tag, pas: Pass, title_words: set[str], holders: set[int]) -> list[Tag | Run]:
     """Drop junk, hidden and unlikely nodes; return the elements (and runs) to score, in page order."""
-    to_score: list[object] = []
+    to_score: list[Tag | Run] = []
     flags = pas.flags
     stack: list[tuple[Tag, bool]] = [(root, False)]
     while stack:
@@ -180,6 +185,7 @@ def _walk(root: Tag, pas: Pass, title_words: set[str], holders: set[int]) -> lis
                 if runs:
                     pas.runs[id(tag)] = runs
                     to_score.extend(runs)
+        pas.visited.append(tag)
         keep = protected or name in ("table", "code", "pre")
         stack.extend((c, keep) for c in reversed(tag.contents) if isinstance(c, Tag))
     return to_score
@@ -227,6 +233,9 @@ def link_density(node: object, pas: Pass) -> float:
         total = len(node.text)
         linked = sum(len(text_of(n)) for n in node.nodes if isinstance(n, Tag) and n.name == "a")
         return linked / total if total else 0.0
+    if isinstance(node, Tag) and id(node) in pas.text_len:
+        size = pas.text_len[id(node)]
+        return pas.link_len[id(node)] / size if size else 0.0
     total = linked = 0
     stack: list[tuple[object, bool]] = [(node, False)]
     while stack:
@@ -244,12 +253,35 @@ def link_density(node: object, pas: Pass) -> float:
     return linked / total if total else 0.0
 
 
-def score_page(root: Tag, flags: Flags, title: str | None) -> Pass:
+def _measure(pas: Pass) -> None:
+    # Text and link-text lengths of every kept element, bottom-up in one sweep (children come
+    # after their parent in page order, so reversed order sees them first).
+    text_len, link_len = pas.text_len, pas.link_len
+    for tag in reversed(pas.visited):
+        total = 0
+        linked = 0.0
+        for child in tag.contents:
+            if type(child) is NavigableString:
+                total += len(child.strip())
+            elif isinstance(child, Tag):
+                key = id(child)
+                if key in text_len:
+                    total += text_len[key]
+                    linked += link_len[key]
+        if tag.name == "a":
+            href = tag.attrs.get("href")
+            linked = total * (0.3 if isinstance(href, str) and href.startswith("#") else 1.0)
+        text_len[id(tag)] = total
+        link_len[id(tag)] = linked
+
+
+def score_page(root: Tag, flags: Flags, title: str | None, holders: set[int]) -> Pass:
     """Run one pass: drop boilerplate, score paragraphs, pick the top container."""
     pas = Pass(flags)
     title_words = set(_tokens(title)) if title else set()
-    holders = _block_holders(root)
-    for el in _walk(root, pas, title_words, holders):
+    scored = _walk(root, pas, title_words, holders)
+    _measure(pas)
+    for el in scored:
         text = text_of(el)
         if len(text) < 25:
             continue
