@@ -180,7 +180,7 @@ def _summary(before: dict[str, int], after: dict[str, int], dead: int) -> None:
     def delta(name: str) -> int:
         return after.get(name, 0) - before.get(name, 0)
 
-    errors = sum(v - before.get(k, 0) for k, v in after.items() if k.startswith("poll_errors."))
+    errors = delta("polls.error") + delta("polls.disabled")
     click.echo(
         f"done: {delta('feeds_polled')} feeds polled ({errors} with errors), "
         f"{delta('entries_new')} new entries, {delta('pages_fetched')} pages fetched, "

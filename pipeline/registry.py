@@ -48,6 +48,10 @@ class Feed(BaseModel):
     last_polled_at: float | None = None
     next_due: float | None = None
     entries_seen: int = 0
+    min_interval: float | None = Field(default=None, description="overrides NEWSFLOW_POLL_MIN_INTERVAL")
+    max_interval: float | None = Field(default=None, description="overrides NEWSFLOW_POLL_MAX_INTERVAL")
+    interval: float | None = Field(default=None, description="the interval the scheduler chose last")
+    disabled_reason: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -66,6 +70,10 @@ class Feed(BaseModel):
         return value
 
 
+#: What a user sets on a feed; the rest of a Feed is polling state that `add` leaves alone.
+_SETTINGS_FIELDS = {"url", "name", "enabled", "tags", "timezone", "language", "min_interval", "max_interval"}
+
+
 class FeedRegistry:
     """Feeds, their schedule and their seen entries, stored in Redis."""
 
@@ -77,13 +85,18 @@ class FeedRegistry:
     def add(self, feed: Feed, *, due: float | None = None) -> bool:
         """Register ``feed`` (or update its settings); False when it already existed."""
         existed = bool(self.redis.exists(keys.feed_key(feed.url)))
-        fields = {"url": feed.url, "name": feed.name, "enabled": feed.enabled, "tags": feed.tags,
-                  "timezone": feed.timezone, "language": feed.language}
+        fields = feed.model_dump(include=_SETTINGS_FIELDS)
+        if feed.enabled:
+            fields["disabled_reason"] = None
         with self.redis.pipeline() as pipe:
             pipe.hset(keys.feed_key(feed.url), mapping=_encode(fields))
             pipe.sadd(keys.FEEDS_ALL, feed.url)
-            if not existed or due is not None:
-                pipe.zadd(keys.FEEDS_DUE, {feed.url: due if due is not None else time.time()})
+            if due is not None:
+                pipe.zadd(keys.FEEDS_DUE, {feed.url: due})
+            elif feed.enabled:  # new, or re-enabled: due now, unless it is on the schedule already
+                pipe.zadd(keys.FEEDS_DUE, {feed.url: time.time()}, nx=True)
+            else:
+                pipe.zrem(keys.FEEDS_DUE, feed.url)
             pipe.execute()
         return not existed
 
@@ -121,12 +134,15 @@ class FeedRegistry:
         self.redis.hset(keys.feed_key(url), mapping=_encode({"next_due": due}))
 
     def record_poll(self, url: str, *, status: str, etag: str | None = None,
-                    last_modified: str | None = None, error: str | None = None) -> None:
-        """Store the outcome of one poll; errors count up, a success resets the count."""
+                    last_modified: str | None = None, error: str | None = None,
+                    interval: float | None = None) -> int:
+        """Store the outcome of one poll; returns the errors in a row (a success resets them)."""
         key = keys.feed_key(url)
         if not self.redis.exists(key):
-            return
+            return 0
         fields: dict[str, Any] = {"last_status": status, "last_polled_at": time.time()}
+        if interval is not None:
+            fields["interval"] = interval
         if error is None:
             fields.update(last_error=None, error_count=0)
             if etag is not None:
@@ -134,12 +150,38 @@ class FeedRegistry:
             if last_modified is not None:
                 fields["last_modified"] = last_modified
             self.redis.hset(key, mapping=_encode(fields))
-        else:
-            fields["last_error"] = error
-            with self.redis.pipeline() as pipe:
-                pipe.hset(key, mapping=_encode(fields))
-                pipe.hincrby(key, "error_count", 1)
-                pipe.execute()
+            return 0
+        fields["last_error"] = error
+        with self.redis.pipeline() as pipe:
+            pipe.hset(key, mapping=_encode(fields))
+            pipe.hincrby(key, "error_count", 1)
+            return int(pipe.execute()[1])
+
+    def disable(self, url: str, reason: str) -> None:
+        """Stop polling ``url``; the reason shows in `newsflow feeds list`."""
+        if self.redis.exists(keys.feed_key(url)):
+            self.redis.hset(keys.feed_key(url),
+                            mapping=_encode({"enabled": False, "disabled_reason": reason}))
+            self.redis.zrem(keys.FEEDS_DUE, url)
+
+    def move(self, old: str, new: str) -> None:
+        """The feed moved for good (301/308): keep its settings, state and seen entries under ``new``."""
+        if old == new or not self.redis.exists(keys.feed_key(old)):
+            return
+        if self.redis.exists(keys.feed_key(new)):  # already registered at its new address
+            self.remove(old)
+            return
+        with self.redis.pipeline() as pipe:
+            pipe.rename(keys.feed_key(old), keys.feed_key(new))
+            pipe.hset(keys.feed_key(new), mapping=_encode({"url": new}))
+            for moved in (keys.feed_seen_key, keys.feed_seen_order_key):
+                pipe.copy(moved(old), moved(new))
+                pipe.delete(moved(old))
+            pipe.srem(keys.FEEDS_ALL, old)
+            pipe.sadd(keys.FEEDS_ALL, new)
+            pipe.zrem(keys.FEEDS_DUE, old)
+            pipe.zadd(keys.FEEDS_DUE, {new: time.time()})
+            pipe.execute()
 
     def new_entries(self, url: str, entries: Iterable[FeedEntry]) -> list[FeedEntry]:
         """The entries not seen before, or seen with another fingerprint (an updated entry)."""

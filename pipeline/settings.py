@@ -39,6 +39,9 @@ class Settings(BaseSettings):
 
     # Scheduling.
     poll_interval: float = Field(default=900.0, description="default seconds between two polls of a feed")
+    poll_min_interval: float = Field(default=300.0, description="a feed is never polled more often")
+    poll_max_interval: float = Field(default=86400.0, description="a feed is never polled less often")
+    max_feed_errors: int = Field(default=10, description="failed polls in a row before a feed is disabled")
     poll_lease: float = Field(
         default=300.0, description="seconds a dispatched feed is held before it may be dispatched again"
     )

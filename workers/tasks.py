@@ -5,23 +5,23 @@ dispatch_due_feeds -> poll_feed -> fetch_article -> process_article -> topics
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from typing import Any
 
 from celery import Task
 
-from pipeline.errors import FetchError, NewsflowError
+from pipeline.errors import FetchError
 from pipeline.extract import extract_article
-from pipeline.feeds import parse_feed
 from pipeline.htmlparse import decode_html
 from pipeline.models import FeedEntry
+from pipeline.polling import poll_once
 from pipeline.stats import incr
 from workers import context
 from workers.app import app
 from workers.delivery import finish_replay, run_item
 
-_FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
@@ -37,39 +37,19 @@ def dispatch_due_feeds() -> int:
 
 @app.task(name="newsflow.poll_feed", time_limit=120, soft_time_limit=100)
 def poll_feed(feed_url: str) -> dict[str, Any]:
-    """Fetch and parse one feed, enqueue a fetch for each new or updated entry, reschedule it.
+    """Poll one feed and enqueue a fetch for each new or updated entry.
 
-    A failed poll is recorded on the feed (its status shows in `newsflow feeds list`); the next
-    poll is its retry.
+    A failed poll is recorded on the feed (`newsflow feeds list` shows it) and rescheduled with
+    back-off: the next poll is its retry.
     """
-    registry, settings = context.registry(), context.settings()
-    feed = registry.get(feed_url)
-    if feed is None or not feed.enabled:
-        return {"status": "skipped", "reason": "removed" if feed is None else "disabled"}
-    try:
-        result = context.fetcher().fetch(feed_url, etag=feed.etag, last_modified=feed.last_modified,
-                                         accept=_FEED_ACCEPT)
-        if result.not_modified:
-            registry.record_poll(feed_url, status="not-modified")
-            outcome: dict[str, Any] = {"status": "not-modified", "new": 0}
-        else:
-            parsed = parse_feed(result.body, feed_url, content_type=result.content_type,
-                                timezone=feed.timezone, language=feed.language)
-            new = registry.new_entries(feed_url, parsed.entries)
-            for entry in new:
-                fetch_article.delay(entry.model_dump(mode="json"))
-            registry.mark_seen(feed_url, new)
-            registry.record_poll(feed_url, status="ok", etag=result.etag,
-                                 last_modified=result.last_modified)
-            outcome = {"status": "ok", "new": len(new)}
-            incr(context.client(), "entries_new", len(new))
-    except NewsflowError as exc:
-        registry.record_poll(feed_url, status="error", error=str(exc))
-        incr(context.client(), f"poll_errors.{exc.stage}")
-        outcome = {"status": "error", "error": str(exc)}
-    registry.schedule(feed_url, time.time() + settings.poll_interval)
-    incr(context.client(), "feeds_polled")
-    return outcome
+    outcome = poll_once(feed_url, fetcher=context.fetcher(), registry=context.registry(),
+                        settings=context.settings(),
+                        enqueue=lambda entry: fetch_article.delay(entry.model_dump(mode="json")))
+    client = context.client()
+    incr(client, "feeds_polled")
+    incr(client, f"polls.{outcome.status}")
+    incr(client, "entries_new", outcome.new_entries)
+    return dataclasses.asdict(outcome)
 
 
 @app.task(name="newsflow.fetch_article", bind=True, max_retries=None, time_limit=90, soft_time_limit=75)
