@@ -21,7 +21,7 @@ from pipeline.registry import Feed, FeedRegistry
 from pipeline.schedule import PollBounds, entry_frequency_interval, error_backoff
 from pipeline.settings import Settings
 
-__all__ = ["PollOutcome", "poll_once", "FEED_ACCEPT"]
+__all__ = ["PollOutcome", "poll_once", "ingest_entries", "FEED_ACCEPT"]
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json;q=0.9, "
                "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
@@ -69,16 +69,11 @@ def poll_once(feed_url: str, *, fetcher: Fetcher, registry: FeedRegistry, settin
                                 now + interval)
         parsed = parse_feed(result.body, url, content_type=result.content_type,
                             timezone=feed.timezone, language=feed.language)
-        new = registry.new_entries(url, parsed.entries)
-        for entry in new:
-            enqueue(entry)
-        # Marked seen only once enqueued: a crash in between re-enqueues, and the idempotent
-        # publish makes that harmless; the other order could lose entries.
-        registry.mark_seen(url, new)
+        new = ingest_entries(url, parsed.entries, registry=registry, enqueue=enqueue)
         interval = entry_frequency_interval(_published(parsed.entries, feed), _utc(now), bounds)
         registry.record_poll(url, status="ok", etag=result.etag, last_modified=result.last_modified,
                              interval=interval)
-        return _rescheduled(registry, PollOutcome("ok", url, len(new), moved_to=_moved(url, feed_url)),
+        return _rescheduled(registry, PollOutcome("ok", url, new, moved_to=_moved(url, feed_url)),
                             now + interval)
     except FinalFetchError as exc:
         if exc.status == 410:
@@ -88,6 +83,18 @@ def poll_once(feed_url: str, *, fetcher: Fetcher, registry: FeedRegistry, settin
         return _failed(registry, settings, url, exc, bounds, now)
     except NewsflowError as exc:
         return _failed(registry, settings, url, exc, bounds, now)
+
+
+def ingest_entries(feed_url: str, entries: list[FeedEntry], *, registry: FeedRegistry,
+                   enqueue: Callable[[FeedEntry], None]) -> int:
+    """Enqueue the new and updated ones of ``entries`` (from a poll or a push); returns how many."""
+    new = registry.new_entries(feed_url, entries)
+    for entry in new:
+        enqueue(entry)
+    # Marked seen only once enqueued: a crash in between re-enqueues, and the idempotent
+    # publish makes that harmless; the other order could lose entries.
+    registry.mark_seen(feed_url, new)
+    return len(new)
 
 
 def _failed(registry: FeedRegistry, settings: Settings, url: str, exc: NewsflowError,
