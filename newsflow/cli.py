@@ -117,6 +117,8 @@ def run(demo: bool, once: bool, feeds_file: Path | None) -> None:
             # The demo's pages are on loopback, which the SSRF guard refuses unless told otherwise.
             nets = ",".join(n for n in (settings.allow_networks, "127.0.0.0/8") if n)
             extra["NEWSFLOW_ALLOW_NETWORKS"] = nets
+            # All demo pages are on one host of our own: politeness to it would only slow the demo.
+            extra.setdefault("NEWSFLOW_HOST_RATE", os.environ.get("NEWSFLOW_HOST_RATE", "50"))
         _use_redis(url, **extra)
         registry = FeedRegistry(client)
         if feeds_file is not None:

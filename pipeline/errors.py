@@ -4,6 +4,7 @@
     ├── ConfigError                a bad setting or a bad value from the user (final)
     ├── FetchError                 getting bytes from a URL failed (stage "fetch")
     │   ├── RetryableFetchError    may pass: timeout, connection reset, 5xx, 429
+    │   │   └── ThrottledError     our own per-host politeness says wait (not an attempt)
     │   └── FinalFetchError        will not pass: 4xx, blocked address, too large, too many redirects
     │       ├── BlockedAddressError  the SSRF guard refused the address
     │       └── BodyTooLargeError    the body went over the configured cap
@@ -24,6 +25,7 @@ __all__ = [
     "ConfigError",
     "FetchError",
     "RetryableFetchError",
+    "ThrottledError",
     "FinalFetchError",
     "BlockedAddressError",
     "BodyTooLargeError",
@@ -89,6 +91,10 @@ class RetryableFetchError(FetchError):
     ) -> None:
         self.retry_after = retry_after
         super().__init__(message, url=url, status=status)
+
+
+class ThrottledError(RetryableFetchError):
+    """The host's politeness budget (concurrency or rate, shared by all workers) is used up for now."""
 
 
 class FinalFetchError(FetchError):

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import ModuleType, TracebackType
+from typing import Protocol
 
 import httpcore
 import httpx
@@ -263,6 +264,15 @@ def _doing(exc: httpx.TimeoutException) -> str:
     if isinstance(exc, httpx.PoolTimeout):
         return "waiting for a free connection"
     return "waiting for the response"
+
+
+class SupportsFetch(Protocol):
+    """What the stages need of a fetcher: a Fetcher, or a wrapper such as PoliteFetcher."""
+
+    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+              accept: str = "*/*") -> FetchResult:
+        """Fetch ``url``."""
+        ...
 
 
 class Fetcher:

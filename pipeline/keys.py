@@ -45,3 +45,37 @@ def article_key(article_id: str) -> str:
 def article_hashes_key(article_id: str) -> str:
     """Set of every content hash already published for an article."""
     return f"{PREFIX}:article-hashes:{article_id}"
+
+
+#: Set of every topic an article was published to (for stats, retention and `newsflow topics`).
+TOPICS = f"{PREFIX}:topics"
+
+
+def topic_state_key(topic: str) -> str:
+    """Hash of one topic's retention state: entries trimmed, unread entries dropped, held back."""
+    return f"{PREFIX}:topic:{topic}"
+
+
+def minhash_key(article_id: str) -> str:
+    """Hash of an article's near-duplicate signature and first-seen time."""
+    return f"{PREFIX}:minhash:{article_id}"
+
+
+def lsh_band_key(band: int, value: str) -> str:
+    """Sorted set of article ids whose signature has ``value`` in band ``band``, by first-seen time."""
+    return f"{PREFIX}:lsh:{band}:{value}"
+
+
+def host_slots_key(host: str) -> str:
+    """Sorted set of the requests in flight to ``host`` (token -> hold expiry)."""
+    return f"{PREFIX}:host-slots:{host}"
+
+
+def host_next_key(host: str) -> str:
+    """The earliest time of the next request to ``host``."""
+    return f"{PREFIX}:host-next:{host}"
+
+
+def robots_key(origin: str) -> str:
+    """The cached robots.txt of ``origin``."""
+    return f"{PREFIX}:robots:{origin}"

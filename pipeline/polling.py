@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pipeline.dates import load_zone, parse_date
-from pipeline.errors import FinalFetchError, NewsflowError
+from pipeline.errors import FinalFetchError, NewsflowError, ThrottledError
 from pipeline.feeds import parse_feed
-from pipeline.fetch import Fetcher
+from pipeline.fetch import SupportsFetch
 from pipeline.models import FeedEntry
 from pipeline.registry import Feed, FeedRegistry
 from pipeline.schedule import PollBounds, entry_frequency_interval, error_backoff
@@ -26,7 +26,7 @@ __all__ = ["PollOutcome", "poll_once", "ingest_entries", "FEED_ACCEPT"]
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json;q=0.9, "
                "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
 
-PollStatus = Literal["ok", "not-modified", "error", "disabled", "skipped"]
+PollStatus = Literal["ok", "not-modified", "error", "disabled", "skipped", "throttled"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def bounds_for(feed: Feed, settings: Settings) -> PollBounds:
     return PollBounds(minimum, maximum, min(maximum, max(minimum, settings.poll_interval)))
 
 
-def poll_once(feed_url: str, *, fetcher: Fetcher, registry: FeedRegistry, settings: Settings,
+def poll_once(feed_url: str, *, fetcher: SupportsFetch, registry: FeedRegistry, settings: Settings,
               enqueue: Callable[[FeedEntry], None], now: float | None = None) -> PollOutcome:
     """Poll ``feed_url`` once, enqueue its new and updated entries, and schedule its next poll."""
     feed = registry.get(feed_url)
@@ -75,6 +75,10 @@ def poll_once(feed_url: str, *, fetcher: Fetcher, registry: FeedRegistry, settin
                              interval=interval)
         return _rescheduled(registry, PollOutcome("ok", url, new, moved_to=_moved(url, feed_url)),
                             now + interval)
+    except ThrottledError as exc:
+        # The host is busy with our other requests: not the feed's fault, no error counted.
+        return _rescheduled(registry, PollOutcome("throttled", url, error=str(exc)),
+                            now + (exc.retry_after or 1.0))
     except FinalFetchError as exc:
         if exc.status == 410:
             registry.record_poll(url, status="gone", error=str(exc))

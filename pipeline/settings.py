@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(default=5.0, description="seconds to connect")
     max_body_bytes: int = Field(default=10_000_000, description="cap on a body, after decompression")
     max_redirects: int = Field(default=5, description="redirects followed per request")
+    host_concurrency: int = Field(default=4, description="requests in flight per host, across all workers")
+    host_rate: float = Field(default=2.0, description="requests per second per host, across all workers")
+    host_wait: float = Field(default=10.0, description="seconds a request waits for its host's turn")
+    robots_ttl: float = Field(default=86400.0, description="seconds a robots.txt is cached")
 
     # Scheduling.
     poll_interval: float = Field(default=900.0, description="default seconds between two polls of a feed")

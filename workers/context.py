@@ -8,6 +8,7 @@ import redis
 
 from pipeline.deadletters import DeadLetters
 from pipeline.fetch import Fetcher
+from pipeline.politeness import PoliteFetcher
 from pipeline.registry import FeedRegistry
 from pipeline.settings import Settings
 from pipeline.topics import Publisher
@@ -26,9 +27,9 @@ def client() -> redis.Redis:
 
 
 @cache
-def fetcher() -> Fetcher:
-    """The long-lived HTTP fetcher (keep-alive pool) of this process."""
-    return Fetcher(settings())
+def fetcher() -> PoliteFetcher:
+    """The long-lived HTTP fetcher of this process (keep-alive pool), polite to every host."""
+    return PoliteFetcher(client(), Fetcher(settings()), settings())
 
 
 @cache

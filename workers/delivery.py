@@ -10,7 +10,7 @@ from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
 from pipeline import keys
-from pipeline.errors import NewsflowError
+from pipeline.errors import NewsflowError, ThrottledError
 from pipeline.stats import incr
 from workers import context
 
@@ -47,6 +47,11 @@ def run_item(task: Task, stage: str, feed_url: str | None, url: str | None,
         result = work()
     except Retry:
         raise
+    except ThrottledError as exc:
+        # Waiting for a host's turn is not a failed attempt.
+        context.client().decr(attempts_key)
+        incr(context.client(), f"throttled.{stage}")
+        raise task.retry(exc=exc, countdown=exc.retry_after, max_retries=None) from exc
     except NewsflowError as exc:
         if exc.retryable and attempts < max_attempts:
             incr(context.client(), f"retried.{stage}")

@@ -16,6 +16,7 @@ from pipeline.errors import FetchError
 from pipeline.extract import extract_article
 from pipeline.htmlparse import decode_html
 from pipeline.models import FeedEntry
+from pipeline.politeness import RobotsDisallowed
 from pipeline.polling import poll_once
 from pipeline.stats import incr
 from workers import context
@@ -58,7 +59,12 @@ def fetch_article(self: Task, entry: dict[str, Any], replay_of: str | None = Non
     item = FeedEntry.model_validate(entry)
 
     def work() -> dict[str, Any]:
-        result = context.fetcher().fetch(item.link, accept=_PAGE_ACCEPT)
+        try:
+            result = context.fetcher().fetch(item.link, accept=_PAGE_ACCEPT, check_robots=True)
+        except RobotsDisallowed:
+            incr(context.client(), "skipped.robots")
+            finish_replay(replay_of)
+            return {"status": "skipped", "reason": "robots", "url": item.link}
         if result.not_modified:
             raise FetchError("page answered 304 to an unconditional request", url=item.link)
         html = decode_html(result.body, result.content_type)
