@@ -37,6 +37,11 @@ def feed_seen_order_key(url: str) -> str:
     return f"{PREFIX}:feed-seen-order:{url}"
 
 
+def feed_lock_key(url: str) -> str:
+    """Held while one poll of the feed runs: a feed is never polled twice at once."""
+    return f"{PREFIX}:feed-lock:{url}"
+
+
 def article_key(article_id: str) -> str:
     """Hash holding an article's publish state (revision, content hash)."""
     return f"{PREFIX}:article:{article_id}"
@@ -79,3 +84,17 @@ def host_next_key(host: str) -> str:
 def robots_key(origin: str) -> str:
     """The cached robots.txt of ``origin``."""
     return f"{PREFIX}:robots:{origin}"
+
+
+#: Sorted set of WebSub subscription id -> when it needs action next (renewal, or a retry).
+WEBSUB_DUE = f"{PREFIX}:websub:due"
+
+
+def websub_key(subscription_id: str) -> str:
+    """Hash holding one WebSub subscription (its id is the last segment of its callback URL)."""
+    return f"{PREFIX}:websub:sub:{subscription_id}"
+
+
+def websub_feed_key(feed_url: str) -> str:
+    """String: the id of the WebSub subscription of one feed."""
+    return f"{PREFIX}:websub:feed:{feed_url}"

@@ -50,7 +50,19 @@ def bounds_for(feed: Feed, settings: Settings) -> PollBounds:
 
 def poll_once(feed_url: str, *, fetcher: SupportsFetch, registry: FeedRegistry, settings: Settings,
               enqueue: Callable[[FeedEntry], None], now: float | None = None) -> PollOutcome:
-    """Poll ``feed_url`` once, enqueue its new and updated entries, and schedule its next poll."""
+    """Poll ``feed_url`` once, enqueue its new and updated entries, and schedule its next poll.
+
+    Never runs twice at once for one feed: a second poll (another worker, a second beat, a
+    `run --once` beside a running beat) finds the lock taken and skips.
+    """
+    with registry.polling(feed_url, ttl=settings.poll_lease) as mine:
+        if not mine:
+            return PollOutcome("skipped", feed_url, error="already being polled")
+        return _poll(feed_url, fetcher, registry, settings, enqueue, now)
+
+
+def _poll(feed_url: str, fetcher: SupportsFetch, registry: FeedRegistry, settings: Settings,
+          enqueue: Callable[[FeedEntry], None], now: float | None) -> PollOutcome:
     feed = registry.get(feed_url)
     if feed is None or not feed.enabled:
         return PollOutcome("skipped", feed_url, error="removed" if feed is None else "disabled")

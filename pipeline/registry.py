@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -74,6 +76,13 @@ class Feed(BaseModel):
 _SETTINGS_FIELDS = {"url", "name", "enabled", "tags", "timezone", "language", "min_interval", "max_interval"}
 
 
+# Delete the lock only if it is still ours: it may have expired and been taken by another poll.
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
 class FeedRegistry:
     """Feeds, their schedule and their seen entries, stored in Redis."""
 
@@ -81,6 +90,7 @@ class FeedRegistry:
         self.redis = client
         self.seen_limit = seen_limit
         self._claim = client.register_script(_CLAIM_DUE)
+        self._unlock = client.register_script(_UNLOCK)
 
     def add(self, feed: Feed, *, due: float | None = None) -> bool:
         """Register ``feed`` (or update its settings); False when it already existed."""
@@ -122,6 +132,20 @@ class FeedRegistry:
             pipe.delete(keys.feed_key(url), keys.feed_seen_key(url), keys.feed_seen_order_key(url))
             removed = pipe.execute()[0]
         return bool(removed)
+
+    @contextlib.contextmanager
+    def polling(self, url: str, *, ttl: float) -> Iterator[bool]:
+        """Hold the feed's poll lock for the block; yields False when another poll holds it.
+
+        The lock expires after ``ttl`` seconds, so a poll that died cannot block the feed for good.
+        """
+        key, token = keys.feed_lock_key(url), uuid.uuid4().hex
+        taken = bool(self.redis.set(key, token, nx=True, px=int(ttl * 1000)))
+        try:
+            yield taken
+        finally:
+            if taken:
+                self._unlock(keys=[key], args=[token])
 
     def claim_due(self, *, now: float, lease: float, limit: int = 500) -> list[str]:
         """Feeds due at ``now``, each held for ``lease`` seconds so that nobody else takes it."""

@@ -122,3 +122,19 @@ def test_bad_feed_bodies_are_recorded_on_the_feed(redis_client: redis.Redis, reg
     feed = registry.get(FEED)
     assert outcome.status == "error" and enqueued == []
     assert feed is not None and feed.error_count == 1 and message in (feed.last_error or "")
+
+
+def test_a_feed_is_never_polled_twice_at_once(redis_client: redis.Redis, registry: FeedRegistry) -> None:
+    inner: list[object] = []
+
+    def slow_server(request: httpx.Request) -> httpx.Response:
+        # While this poll is in its fetch, a second poll of the same feed starts.
+        inner.append(poll(redis_client, lambda r: httpx.Response(200, content=RSS))[0])
+        return httpx.Response(200, content=RSS)
+
+    outcome, enqueued = poll(redis_client, slow_server)
+    assert outcome.status == "ok" and len(enqueued) == 2
+    (second,) = inner
+    assert second.status == "skipped" and second.error == "already being polled"
+    again, _ = poll(redis_client, lambda r: httpx.Response(304))  # the lock was released
+    assert again.status == "not-modified"
