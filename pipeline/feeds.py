@@ -20,12 +20,14 @@ __all__ = ["ParsedFeed", "parse_feed", "entry_key"]
 
 @dataclass(frozen=True)
 class ParsedFeed:
-    """A parsed feed: its title, its site link, its WebSub hub and its entries."""
+    """A parsed feed: its title, its site link, its WebSub hub, its entries and its own (self) URL."""
 
     title: str | None
     link: str | None
     hub: str | None
     entries: list[FeedEntry]
+    self_url: str | None = None  # <atom:link rel="self">: the topic URL to subscribe to at the hub
+    warning: str | None = None  # what was wrong with a feed that parsed despite it
 
 
 def parse_feed(
@@ -51,7 +53,9 @@ def parse_feed(
     title = _text(meta.get("title"))
     entries = [e for e in (_entry(raw, url, title, timezone, language) for raw in parsed.entries) if e]
     hub = next((link.get("href") for link in meta.get("links", []) if link.get("rel") == "hub"), None)
-    return ParsedFeed(title=title, link=meta.get("link"), hub=hub, entries=entries)
+    self_url = next((link.get("href") for link in meta.get("links", []) if link.get("rel") == "self"), None)
+    return ParsedFeed(title=title, link=meta.get("link"), hub=hub, entries=entries, self_url=self_url,
+                      warning=_warning(parsed, len(entries)))
 
 
 def entry_key(raw: Any) -> str:
@@ -91,6 +95,15 @@ def _entry(
         timezone=timezone,
         language=language,
     )
+
+
+def _warning(parsed: Any, count: int) -> str | None:
+    # feedparser recovers what it can from broken XML and wrong declared encodings ("bozo"):
+    # keep the entries, and say what was wrong so that the feed's status shows it.
+    if not parsed.get("bozo"):
+        return None
+    reason = parsed.get("bozo_exception")
+    return f"malformed feed, {count} entries recovered: {type(reason).__name__}: {reason}"
 
 
 def _raw(raw: Any, name: str) -> Any:

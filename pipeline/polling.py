@@ -7,9 +7,10 @@ so that this module runs the same under Celery, in a benchmark, or in a unit tes
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pipeline.dates import load_zone, parse_date
@@ -20,11 +21,14 @@ from pipeline.models import FeedEntry
 from pipeline.registry import Feed, FeedRegistry
 from pipeline.schedule import PollBounds, entry_frequency_interval, error_backoff
 from pipeline.settings import Settings
+from pipeline.websub import discover
 
 __all__ = ["PollOutcome", "poll_once", "ingest_entries", "FEED_ACCEPT"]
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json;q=0.9, "
                "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
+
+log = logging.getLogger(__name__)
 
 PollStatus = Literal["ok", "not-modified", "error", "disabled", "skipped", "throttled"]
 
@@ -39,6 +43,8 @@ class PollOutcome:
     error: str | None = None
     next_due: float | None = None
     moved_to: str | None = None
+    hub: str | None = None  # WebSub: the hub the feed names and the topic to subscribe to
+    topic: str | None = None
 
 
 def bounds_for(feed: Feed, settings: Settings) -> PollBounds:
@@ -84,9 +90,13 @@ def _poll(feed_url: str, fetcher: SupportsFetch, registry: FeedRegistry, setting
         new = ingest_entries(url, parsed.entries, registry=registry, enqueue=enqueue)
         interval = entry_frequency_interval(_published(parsed.entries, feed), _utc(now), bounds)
         registry.record_poll(url, status="ok", etag=result.etag, last_modified=result.last_modified,
-                             interval=interval)
-        return _rescheduled(registry, PollOutcome("ok", url, new, moved_to=_moved(url, feed_url)),
-                            now + interval)
+                             interval=interval, warning=parsed.warning)
+        if parsed.warning:
+            log.warning("poll %s: %s", url, parsed.warning)
+        found = discover(result.headers, parsed, url)
+        return _rescheduled(registry, PollOutcome("ok", url, new, moved_to=_moved(url, feed_url),
+                                                  hub=found.hub if found else None,
+                                                  topic=found.topic if found else None), now + interval)
     except ThrottledError as exc:
         # The host is busy with our other requests: not the feed's fault, no error counted.
         return _rescheduled(registry, PollOutcome("throttled", url, error=str(exc)),
@@ -115,6 +125,7 @@ def ingest_entries(feed_url: str, entries: list[FeedEntry], *, registry: FeedReg
 
 def _failed(registry: FeedRegistry, settings: Settings, url: str, exc: NewsflowError,
             bounds: PollBounds, now: float) -> PollOutcome:
+    log.warning("poll %s failed: %s", url, exc)
     errors = registry.record_poll(url, status="error", error=str(exc))
     if errors >= settings.max_feed_errors:
         registry.disable(url, f"{errors} failed polls in a row; last: {exc}")
@@ -125,8 +136,7 @@ def _failed(registry: FeedRegistry, settings: Settings, url: str, exc: NewsflowE
 
 def _rescheduled(registry: FeedRegistry, outcome: PollOutcome, due: float) -> PollOutcome:
     registry.schedule(outcome.feed_url, due)
-    return PollOutcome(outcome.status, outcome.feed_url, outcome.new_entries, outcome.error, due,
-                       outcome.moved_to)
+    return replace(outcome, next_due=due)
 
 
 def _published(entries: list[FeedEntry], feed: Feed) -> list[dt.datetime | None]:

@@ -159,8 +159,11 @@ class FeedRegistry:
 
     def record_poll(self, url: str, *, status: str, etag: str | None = None,
                     last_modified: str | None = None, error: str | None = None,
-                    interval: float | None = None) -> int:
-        """Store the outcome of one poll; returns the errors in a row (a success resets them)."""
+                    interval: float | None = None, warning: str | None = None) -> int:
+        """Store the outcome of one poll; returns the errors in a row (a success resets them).
+
+        A ``warning`` (a feed parsed despite its faults) is shown like an error but is not counted.
+        """
         key = keys.feed_key(url)
         if not self.redis.exists(key):
             return 0
@@ -168,7 +171,7 @@ class FeedRegistry:
         if interval is not None:
             fields["interval"] = interval
         if error is None:
-            fields.update(last_error=None, error_count=0)
+            fields.update(last_error=warning, error_count=0)
             if etag is not None:
                 fields["etag"] = etag
             if last_modified is not None:
