@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.errors import NewsflowError
+from pipeline.routing import TopicsConfig, load_topics_config
 from pipeline.version import __version__
 
 DEFAULT_CONTACT_URL = "https://github.com/newsflow/newsflow"
@@ -58,6 +60,18 @@ class Settings(BaseSettings):
     )
     max_attempts: int = Field(default=5, description="attempts of one item before it is dead-lettered")
     articles_maxlen: int = Field(default=1_000_000, description="approximate length cap of `articles`")
+    topics: str = Field(
+        default="", description="routing rules, retention per topic and topics kept free of near-duplicates: "
+        "a YAML/JSON file path, or the document itself (see docs/consumers.md)"
+    )
+    near_duplicates: bool = Field(default=True, description="mark near-duplicate stories (duplicate_of)")
+    near_duplicate_threshold: float = Field(
+        default=0.6, gt=0, le=1, description="estimated Jaccard similarity of 3-word shingles that makes a "
+        "near-duplicate"
+    )
+    near_duplicate_window: float = Field(
+        default=7 * 86400, gt=0, description="seconds a story is remembered for near-duplicate detection"
+    )
 
     @field_validator("allow_networks")
     @classmethod
@@ -68,6 +82,20 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"NEWSFLOW_ALLOW_NETWORKS: {part!r} is not a CIDR network") from exc
         return value
+
+    @field_validator("topics")
+    @classmethod
+    def _check_topics(cls, value: str) -> str:
+        try:
+            load_topics_config(value)
+        except NewsflowError as exc:
+            raise ValueError(exc.message) from exc
+        return value
+
+    @cached_property
+    def topics_config(self) -> TopicsConfig:
+        """The parsed ``topics`` document, with ``articles_maxlen`` as the default length."""
+        return load_topics_config(self.topics, default_maxlen=self.articles_maxlen)
 
     @cached_property
     def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -8,6 +8,7 @@ import redis
 
 from pipeline.deadletters import DeadLetters
 from pipeline.fetch import Fetcher
+from pipeline.fingerprint import NearDuplicateIndex
 from pipeline.politeness import PoliteFetcher
 from pipeline.registry import FeedRegistry
 from pipeline.settings import Settings
@@ -40,8 +41,17 @@ def registry() -> FeedRegistry:
 
 @cache
 def publisher() -> Publisher:
-    """The idempotent topic publisher."""
-    return Publisher(client(), maxlen=settings().articles_maxlen)
+    """The idempotent topic publisher, with the configured routes and retention."""
+    return Publisher(client(), config=settings().topics_config)
+
+
+@cache
+def near_duplicates() -> NearDuplicateIndex | None:
+    """The near-duplicate index shared by every worker, or None when detection is off."""
+    s = settings()
+    if not s.near_duplicates:
+        return None
+    return NearDuplicateIndex(client(), threshold=s.near_duplicate_threshold, window_s=s.near_duplicate_window)
 
 
 @cache

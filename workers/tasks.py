@@ -85,9 +85,16 @@ def process_article(self: Task, entry: dict[str, Any] | None, html: str, url: st
     def work() -> dict[str, Any]:
         article = extract_article(html, url, feed_entry=entry,
                                   fetched_at=dt.datetime.fromisoformat(fetched_at))
-        outcome = context.publisher().publish(article)
+        if (index := context.near_duplicates()) is not None:
+            article = index.mark(article)
+        # The feed's registry tags route too (`by: feed_tag`); the entry's own tags are on the article.
+        feed = context.registry().get(feed_url) if feed_url else None
+        outcome = context.publisher().publish(article, feed_tags=feed.tags if feed else ())
         incr(context.client(), "articles_published" if outcome.published else "skipped.duplicate")
+        if outcome.published and article.duplicate_of:
+            incr(context.client(), "near_duplicates")
         finish_replay(replay_of)
-        return {"status": outcome.reason, "id": article.id, "revision": outcome.revision}
+        return {"status": outcome.reason, "id": article.id, "revision": outcome.revision,
+                "topics": list(outcome.topics), "duplicate_of": article.duplicate_of}
 
     return run_item(self, "process", feed_url, url, work)
