@@ -220,12 +220,23 @@ def feeds_list(as_json: bool) -> None:
         if as_json:
             click.echo(feed.model_dump_json())
             continue
-        state = "enabled" if feed.enabled else "disabled"
-        status = feed.last_status or "never polled"
-        error = f" ({feed.last_error})" if feed.last_error else ""
-        click.echo(f"{feed.url}  {feed.name or '-'}  {state}  {status}{error}")
+        click.echo(_feed_line(feed))
     if not found and not as_json:
         click.echo("no feeds registered", err=True)
+
+
+def _feed_line(feed: Feed) -> str:
+    if not feed.enabled:
+        state = f"disabled: {feed.disabled_reason or 'by the user'}"
+    else:
+        state = f"last poll {feed.last_status or 'never'}"
+        if feed.error_count:
+            state += f", {feed.error_count} errors in a row"
+        if feed.last_error:
+            state += f" ({feed.last_error})"
+        if feed.next_due:
+            state += f", next in {max(0, int(feed.next_due - time.time()))} s"
+    return f"{feed.url}  {feed.name or '-'}  {state}"
 
 
 @feeds.command("remove")
