@@ -151,12 +151,12 @@ class TopicsConfig(_Model):
 
 
 def load_topics_config(value: str, *, default_maxlen: int = 1_000_000) -> TopicsConfig:
-    """Parse ``NEWSFLOW_TOPICS``: the document itself when it starts with '{' or spans lines, else a
-    path to a YAML or JSON file. Empty: no routes, default retention."""
+    """Parse ``NEWSFLOW_TOPICS``: the document itself when it starts with '{' or '[' or spans lines,
+    else a path to a YAML or JSON file. Empty: no routes, default retention."""
     text = value.strip()
     if not text:
         return TopicsConfig(default_maxlen=default_maxlen)
-    if not text.startswith("{") and "\n" not in text:
+    if not text.startswith(("{", "[")) and "\n" not in text:
         try:
             text = Path(text).expanduser().read_text(encoding="utf-8")
         except OSError as exc:
