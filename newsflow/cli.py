@@ -332,19 +332,27 @@ def stats(as_json: bool, watch: bool) -> None:
     """Show counters, queue depths, feeds, topics and dead letters."""
     from workers.queues import queue_depths
 
-    with _sigterm_as_exception(), _client(_settings()) as client:
+    settings = _settings()
+    with _sigterm_as_exception(), _client(settings) as client:
         while True:
+            topics = _topic_reports(client, settings)
             report = {
                 "counters": read_counters(client),
                 "queues": queue_depths(client),
                 "feeds": int(client.scard(keys.FEEDS_ALL)),
-                "topics": {keys.ARTICLES_STREAM: int(client.xlen(keys.ARTICLES_STREAM))},
+                "topics": {t.topic: t.length for t in topics},
+                # The retention gap: entries due for trimming held for slow groups, room left
+                # before unread ones are dropped, and how many were dropped (see docs/consumers.md).
+                "retention": {t.topic: _retention_summary(t, full=as_json) for t in topics},
                 "dead_letters": DeadLetters(client).count(),
             }
             if as_json:
                 click.echo(json.dumps(report))
             else:
                 click.echo(" | ".join(f"{k}: {v}" for k, v in report.items()))
+                for t in topics:
+                    if t.warning:
+                        click.echo(f"newsflow: warning: {t.warning}", err=True)
             if not watch:
                 return
             time.sleep(2)
@@ -406,6 +414,65 @@ def dlq_purge() -> None:
     """Delete every dead letter."""
     with _client(_settings()) as client:
         click.echo(f"purged {DeadLetters(client).purge()} dead letters")
+
+
+# --------------------------------------------------------------------------- topics
+def _topic_reports(client: redis.Redis, settings: Settings) -> list[Any]:
+    from pipeline.retention import Trimmer
+    from pipeline.topics import known_topics
+
+    trimmer, config = Trimmer(client), settings.topics_config
+    return [trimmer.report(t, config.retention_for(t)) for t in known_topics(client)]
+
+
+def _retention_summary(report: Any, *, full: bool) -> Any:
+    if not full:
+        return f"held {report.held}, headroom {report.headroom}, dropped unread {report.dropped_unread}"
+    return {"held": report.held, "headroom": report.headroom, "dropped_unread": report.dropped_unread,
+            "groups": {g.name: {"pending": g.pending, "lag": g.lag, "at_risk": g.at_risk, "live": g.live}
+                       for g in report.groups}}
+
+
+@main.group()
+def topics() -> None:
+    """Inspect the output topics: size, retention, consumer groups; trim them."""
+
+
+@topics.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per topic.")
+def topics_list(as_json: bool) -> None:
+    """Each topic with its retention, the gap held for slow groups, and its groups."""
+    settings = _settings()
+    with _client(settings) as client:
+        reports = _topic_reports(client, settings)
+    for r in reports:
+        if as_json:
+            click.echo(json.dumps(r.to_dict()))
+            continue
+        age = f", max_age {r.max_age_s:g}s" if r.max_age_s else ""
+        click.echo(f"{r.topic}  length {r.length} (maxlen {r.maxlen}, hard {r.hard_maxlen}{age})  "
+                   f"held {r.held}  headroom {r.headroom}  dropped unread {r.dropped_unread}")
+        for g in r.groups:
+            state = "live" if g.live else "abandoned"
+            click.echo(f"  group {g.name}: {state}, {g.consumers} consumers, pending {g.pending}, "
+                       f"lag {g.lag}, at risk {g.at_risk}")
+        if r.warning:
+            click.echo(f"newsflow: warning: {r.warning}", err=True)
+
+
+@topics.command("trim")
+@click.argument("topic", required=False)
+def topics_trim(topic: str | None) -> None:
+    """Apply retention now (publishing does it too, a bounded step at a time)."""
+    from pipeline.retention import Trimmer
+    from pipeline.topics import known_topics
+
+    settings = _settings()
+    with _client(settings) as client:
+        trimmer = Trimmer(client)
+        for name in [topic] if topic else known_topics(client):
+            removed = trimmer.trim_all(name, settings.topics_config.retention_for(name))
+            click.echo(f"{name}: trimmed {removed}")
 
 
 # --------------------------------------------------------------------------- worker, beat
