@@ -475,6 +475,23 @@ def topics_trim(topic: str | None) -> None:
             click.echo(f"{name}: trimmed {removed}")
 
 
+# --------------------------------------------------------------------------- monitor
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=9108, show_default=True, type=click.IntRange(0, 65535))
+def monitor(host: str, port: int) -> None:
+    """Serve Prometheus /metrics, /healthz and a live status page."""
+    from ops.monitor import MonitorServer
+
+    with _sigterm_as_exception(), _client(_settings()) as client:
+        server = MonitorServer(client, host, port)
+        click.echo(f"monitor on http://{host}:{server.server_address[1]}/ (metrics at /metrics)")
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+
+
 # --------------------------------------------------------------------------- worker, beat
 @main.command()
 @click.option("--queues", default="poll,fetch,process", show_default=True)
@@ -504,6 +521,107 @@ def beat() -> None:
         from workers.app import app
 
         app.start(beat_command(settings.home.resolve())[5:])
+
+
+# --------------------------------------------------------------------------- websub
+@main.group()
+def websub() -> None:
+    """WebSub push: the callback endpoint, and the subscriptions at hubs."""
+
+
+def _websub_settings() -> Settings:
+    settings = _settings()
+    if not settings.websub_callback_url:
+        raise ConfigError("WebSub is off: set NEWSFLOW_WEBSUB_CALLBACK_URL to the public URL of "
+                          "`newsflow websub serve` first")
+    return settings
+
+
+@websub.command("serve")
+@click.option("--host", help="Listen address.  [default: NEWSFLOW_WEBSUB_HOST]")
+@click.option("--port", type=click.IntRange(0, 65535), help="Listen port.  [default: NEWSFLOW_WEBSUB_PORT]")
+def websub_serve(host: str | None, port: int | None) -> None:
+    """Run the callback endpoint that hubs verify and push to (Ctrl-C stops)."""
+    settings = _websub_settings()
+    with _sigterm_as_exception(), redis_url(settings) as url:
+        _use_redis(url)
+        from workers.websub_receiver import CallbackServer, app_for
+
+        server = CallbackServer(app_for(redis.Redis.from_url(url), settings), host or settings.websub_host,
+                                settings.websub_port if port is None else port)
+        click.echo(f"websub callback on {server.base}, public as {settings.websub_callback_url}; Ctrl-C stops")
+        server.serve_forever()
+
+
+@websub.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per subscription (secrets left out).")
+def websub_list(as_json: bool) -> None:
+    """List the subscriptions with their state and lease."""
+    from pipeline.websub import WebSubStore
+
+    with _client(_settings()) as client:
+        found = WebSubStore(client).all()
+    for sub in found:
+        if as_json:
+            click.echo(sub.model_dump_json(exclude={"secret"}))
+            continue
+        if sub.state == "active" and sub.expires_at:
+            state = f"active, lease ends in {max(0.0, sub.expires_at - time.time()) / 3600:.1f} h"
+        else:
+            state = sub.state + (f": {sub.last_error}" if sub.last_error else "")
+        click.echo(f"{sub.feed_url}  hub {sub.hub}  [{state}; {sub.pushes} pushes, {sub.rejected} rejected]")
+    if not found and not as_json:
+        click.echo("no WebSub subscriptions", err=True)
+
+
+@websub.command("subscribe")
+@click.argument("url")
+@click.option("--hub", help="The hub (default: discovered from the feed).")
+@click.option("--topic", help="The topic URL (default: the feed's self link, else URL).")
+def websub_subscribe(url: str, hub: str | None, topic: str | None) -> None:
+    """Subscribe a registered feed at its hub now (`newsflow websub serve` must be reachable)."""
+    from pipeline.feeds import parse_feed
+    from pipeline.fetch import Fetcher
+    from pipeline.polling import FEED_ACCEPT
+    from pipeline.websub import HubTarget, WebSubStore, discover, hub_client, request_subscription
+
+    settings = _websub_settings()
+    with _client(settings) as client:
+        if FeedRegistry(client).get(url) is None:
+            raise ConfigError(f"{url} is not registered: add it with `newsflow feeds add` first")
+        target = HubTarget(hub, topic or url) if hub else None
+        if target is None:
+            with Fetcher(settings) as fetcher:
+                result = fetcher.fetch(url, accept=FEED_ACCEPT)
+            target = discover(result.headers, parse_feed(result.body, result.url), result.url)
+            if target is None:
+                raise ConfigError(f"{url} names no WebSub hub; give one with --hub")
+            target = HubTarget(target.hub, topic or target.topic)
+        with hub_client(settings) as http:
+            sub = request_subscription(WebSubStore(client), http, settings, url, target)
+    if sub.pending_mode is None:
+        raise ConfigError(f"the hub refused: {sub.last_error} (retried later by beat)")
+    click.echo(f"asked {target.hub} for {target.topic}; active once the hub verifies it")
+
+
+@websub.command("unsubscribe")
+@click.argument("url")
+def websub_unsubscribe(url: str) -> None:
+    """Ask the hub to end the subscription of a feed."""
+    from pipeline.websub import HubTarget, WebSubStore, hub_client, request_subscription
+
+    settings = _websub_settings()
+    with _client(settings) as client:
+        store = WebSubStore(client)
+        sub = store.for_feed(url)
+        if sub is None:
+            raise ConfigError(f"{url} has no WebSub subscription")
+        with hub_client(settings) as http:
+            sub = request_subscription(store, http, settings, url, HubTarget(sub.hub, sub.topic),
+                                       mode="unsubscribe")
+    if sub.pending_mode is None:
+        raise ConfigError(f"the hub refused: {sub.last_error}")
+    click.echo(f"asked {sub.hub} to unsubscribe; gone once the hub verifies it")
 
 
 if __name__ == "__main__":

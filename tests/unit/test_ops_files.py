@@ -1,0 +1,36 @@
+"""The operator files are valid for the tools that read them."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+OPS = Path(__file__).resolve().parents[2] / "ops"
+COMPOSE = OPS.parent / "docker-compose.yml"
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian package prometheus) not installed")
+@pytest.mark.parametrize("check", [["check", "rules", "alerts.yml"], ["check", "config", "prometheus.yml"]])
+def test_promtool_accepts_the_prometheus_files(check: list[str]) -> None:
+    result = subprocess.run(["promtool", *check], cwd=OPS, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alerts_use_only_metrics_the_monitor_exports() -> None:
+    exported = {"newsflow_queue_depth", "newsflow_events_total", "newsflow_feeds", "newsflow_topic_length",
+                "newsflow_dead_letters", "up"}
+    rules = yaml.safe_load((OPS / "alerts.yml").read_text())["groups"][0]["rules"]
+    for rule in rules:
+        names = set(re.findall(r"\b(newsflow_[a-z_]+|up)\b", rule["expr"]))
+        assert names <= exported, (rule["alert"], names - exported)
+
+
+def test_compose_services_run_newsflow_commands() -> None:
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    assert {"redis", "worker-io", "worker-cpu", "beat", "monitor"} <= set(services)
+    assert {"noeviction", "--appendonly", "everysec"} <= set(services["redis"]["command"])
+    assert services["worker-io"]["command"][:3] == ["worker", "--queues", "poll,fetch"]
