@@ -39,7 +39,9 @@ def celery_config(settings: Settings) -> dict[str, object]:
                 "schedule": settings.dispatch_every,
                 # A dispatch that waited longer than a cycle is stale: the next one supersedes it.
                 "options": {"expires": max(settings.dispatch_every * 2, 10)},
-            }
+            },
+            # WebSub: renew leases before they end, retry failed requests (a no-op when not configured).
+            "websub-renew": {"task": "newsflow.websub_renew", "schedule": 60.0, "options": {"expires": 120}},
         },
     }
 
