@@ -565,8 +565,10 @@ def websub_list(as_json: bool) -> None:
         if as_json:
             click.echo(sub.model_dump_json(exclude={"secret"}))
             continue
-        if sub.state == "active" and sub.expires_at:
-            state = f"active, lease ends in {max(0.0, sub.expires_at - time.time()) / 3600:.1f} h"
+        if sub.state == "active" and sub.expires_at and sub.expires_at <= time.time():
+            state = "expired" + (f": {sub.last_error}" if sub.last_error else "")
+        elif sub.state == "active" and sub.expires_at:
+            state = f"active, lease ends in {(sub.expires_at - time.time()) / 3600:.1f} h"
         else:
             state = sub.state + (f": {sub.last_error}" if sub.last_error else "")
         click.echo(f"{sub.feed_url}  hub {sub.hub}  [{state}; {sub.pushes} pushes, {sub.rejected} rejected]")

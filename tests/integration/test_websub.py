@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 import shutil
+import socket
 import threading
 import time
 import urllib.parse
@@ -127,7 +128,7 @@ class Callback:
             counters.hincrby(keys.COUNTERS, name, 1)
 
         app = CallbackApp(self.store, lambda *push: self.enqueued.append(push),
-                          max_body_bytes=max_body_bytes, count=count)
+                          max_body_bytes=max_body_bytes, count=count, body_seconds=0.5)
         self.server = CallbackServer(app).start()
         self.settings = Settings(websub_callback_url=self.server.base + "/websub/", allow_networks="127.0.0.0/8",
                                  websub_secret_over_http=True, websub_lease_seconds=3600)
@@ -204,6 +205,17 @@ def test_forged_or_missing_signature_is_acknowledged_but_discarded(
     assert unknown.status_code == 404
     too_big = httpx.post(callback.server.base + "/websub/" + sub.id, content=b"x" * 100_001, timeout=5)
     assert too_big.status_code == 413 and callback.enqueued == []
+
+
+def test_a_slow_drip_push_is_cut_off(hub: TinyHub, callback: Callback) -> None:
+    sub = active(callback, hub)
+    host, port = callback.server.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"POST /websub/{sub.id} HTTP/1.0\r\nContent-Length: 1000\r\n\r\n".encode() + b"x" * 10)
+        started = time.monotonic()
+        answer = sock.recv(1024)  # the body never completes: the server gives up on its own
+    assert answer.startswith(b"HTTP/1.0 400") and time.monotonic() - started < 3
+    assert callback.enqueued == []
 
 
 def test_a_challenge_for_another_topic_is_refused(hub: TinyHub, callback: Callback) -> None:
@@ -323,3 +335,20 @@ def test_poll_subscribes_a_push_reaches_articles_and_beat_renews(
     websub_renew.delay()  # what beat runs every minute
     hub.wait_verifications(2)
     assert len(hub.requests) == 2 and hub.requests[1]["hub.callback"] == hub.requests[0]["hub.callback"]
+
+
+def test_cli_lists_subscriptions_and_refuses_without_a_callback_url(
+        redis_server: RedisServer, hub: TinyHub, callback: Callback, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from newsflow.cli import main
+
+    active(callback, hub)
+    monkeypatch.setenv("NEWSFLOW_REDIS_URL", redis_server.url)
+    listed = CliRunner().invoke(main, ["websub", "list"])
+    assert listed.exit_code == 0 and f"{FEED}  hub {hub.url}  [active, lease ends in 0.2 h" in listed.output
+    as_json = CliRunner().invoke(main, ["websub", "list", "--json"])
+    assert '"state":"active"' in as_json.output and "secret" not in as_json.output
+    monkeypatch.delenv("NEWSFLOW_WEBSUB_CALLBACK_URL", raising=False)
+    refused = CliRunner().invoke(main, ["websub", "subscribe", FEED])
+    assert refused.exit_code == 1 and "NEWSFLOW_WEBSUB_CALLBACK_URL" in refused.output
