@@ -17,22 +17,29 @@ _TEXTISH = frozenset(["span", "li", "td", "blockquote", "dl", "div", "img", "ol"
 _AD_WORDS = re.compile(r"^(ad(vertising|vertisement)?|pub(licité)?|werb(ung)?|广告|Реклама|Anuncio)$", re.I)
 _LOADING = re.compile(r"^((loading|正在加载|Загрузка|chargement|cargando)(…|\.\.\.)?)$", re.I)
 _SHARE_MAX = 500
+_CLEANED = frozenset(["form", "fieldset", "table", "ul", "div"])
+
+
+_COUNTED = frozenset(["p", "img", "li", "input"])
 
 
 @dataclass
 class _Stats:
-    """Counts over a subtree, dropped parts left out."""
+    """Sums over a subtree, dropped parts left out; built bottom-up from the children's sums."""
 
-    text: str
-    links: float
-    p: int
-    img: int
-    li: int
-    inputs: int
-    embeds: int
-    headings: int
-    textish: int
-    lists: int
+    length: int = 0
+    links: float = 0.0
+    commas: int = 0
+    p: int = 0
+    img: int = 0
+    li: int = 0
+    inputs: int = 0
+    embeds: int = 0
+    headings: int = 0
+    textish: int = 0
+    lists: int = 0
+    data_table: bool = False
+    short: str | None = ""  # the text itself while it is short (for the ad-word test), else None
 
 
 def _descendants(root: Tag, pas: Pass) -> list[Tag]:
@@ -47,117 +54,142 @@ def _descendants(root: Tag, pas: Pass) -> list[Tag]:
     return out
 
 
-def _stats(root: Tag, pas: Pass) -> _Stats:
-    parts: list[str] = []
-    links = 0.0
-    counts = {"p": 0, "img": 0, "li": 0, "input": 0, "embed": 0}
-    headings = textish = lists = 0
-    # (node, link weight, inside heading, inside textish, inside list)
-    stack: list[tuple[object, float, bool, bool, bool]] = [(root, 0.0, False, False, False)]
-    while stack:
-        node, weight, in_h, in_t, in_l = stack.pop()
-        if isinstance(node, Tag):
-            if id(node) in pas.dropped:
-                continue
-            name = node.name
-            if node is not root:
-                if name in counts:
-                    counts[name] += 1
-                elif name in ("object", "embed", "iframe") and not VIDEO_HOSTS.search(str(node.attrs.get("src", ""))):
-                    counts["embed"] += 1
-                in_h = in_h or name in HEADINGS
-                in_t = in_t or name in _TEXTISH
-                in_l = in_l or name in ("ul", "ol")
-            if name == "a" and not weight:
-                href = str(node.attrs.get("href", ""))
-                weight = 0.3 if href.startswith("#") else 1.0
-            stack.extend((c, weight, in_h, in_t, in_l) for c in reversed(node.contents))
-        elif type(node) is NavigableString:
-            text = " ".join(node.split())
-            if text:
-                size = len(text) + 1
-                parts.append(text)
-                links += size * weight
-                headings += size if in_h else 0
-                textish += size if in_t else 0
-                lists += size if in_l else 0
-    return _Stats(" ".join(parts), links, counts["p"], counts["img"], counts["li"], counts["input"],
-                  counts["embed"], headings, textish, lists)
+def _stats(tag: Tag, done: dict[int, _Stats], pas: Pass, tables: set[int]) -> _Stats:
+    """``tag``'s sums from its direct strings and its kept children's sums (already in ``done``)."""
+    st = _Stats()
+    for child in tag.contents:
+        if type(child) is NavigableString:
+            size = len(child.strip())
+            if size:
+                st.length += size + 1
+                st.short = f"{st.short} {child.strip()}" if st.short is not None and st.length < 40 else None
+                st.commas += len(COMMAS.findall(child)) if "," in child or "\uff0c" in child else 0
+            continue
+        if not isinstance(child, Tag) or id(child) in pas.dropped:
+            continue
+        sub = done.get(id(child))
+        if sub is None:
+            continue
+        name = child.name
+        st.length += sub.length
+        st.commas += sub.commas
+        if sub.short:
+            st.short = f"{st.short} {sub.short}" if st.short is not None and st.length < 40 else None
+        elif sub.short is None:
+            st.short = None
+        if name == "a":
+            href = str(child.attrs.get("href", ""))
+            st.links += sub.length * (0.3 if href.startswith("#") else 1.0)
+        else:
+            st.links += sub.links
+        st.p += sub.p + (name == "p")
+        st.img += sub.img + (name == "img")
+        st.li += sub.li + (name == "li")
+        st.inputs += sub.inputs + (name == "input")
+        is_embed = name in ("object", "embed", "iframe") and not VIDEO_HOSTS.search(str(child.attrs.get("src", "")))
+        st.embeds += sub.embeds + is_embed
+        st.headings += sub.length if name in HEADINGS else sub.headings
+        st.textish += sub.length if name in _TEXTISH else sub.textish
+        st.lists += sub.length if name in ("ul", "ol") else sub.lists
+        st.data_table = st.data_table or sub.data_table or id(child) in tables
+    return st
 
 
-def _is_data_table(table: Tag) -> bool:
+def _is_data_table(table: Tag, holds_table: set[int]) -> bool:
+    """readability's data-table test, on the table's own rows only (no deep searches)."""
     if str(table.attrs.get("role", "")) == "presentation" or str(table.attrs.get("datatable", "")) == "0":
         return False
     if table.attrs.get("summary"):
         return True
-    caption = table.find("caption")
-    if isinstance(caption, Tag) and caption.contents:
-        return True
-    if table.find(["thead", "tfoot", "colgroup", "th"]):
-        return True
-    if table.find("table"):
+    sections = [table]
+    rows: list[Tag] = []
+    for child in table.contents:
+        if not isinstance(child, Tag):
+            continue
+        if child.name in ("thead", "tfoot", "colgroup") or (child.name == "caption" and child.contents):
+            return True
+        if child.name == "tbody":
+            sections.append(child)
+    for section in sections:
+        rows.extend(c for c in section.contents if isinstance(c, Tag) and c.name == "tr")
+    columns = 0
+    for row in rows:
+        cells = [c for c in row.contents if isinstance(c, Tag) and c.name in ("td", "th")]
+        if any(c.name == "th" for c in cells):
+            return True
+        columns = max(columns, len(cells))
+    if id(table) in holds_table:
         return False
-    rows = table.find_all("tr")
-    columns = max((len(r.find_all(["td", "th"], recursive=False)) for r in rows), default=0)
     if len(rows) == 1 or columns == 1:
         return False
     return len(rows) >= 10 or columns > 4 or len(rows) * columns > 10
 
 
-def _inside(tag: Tag, names: tuple[str, ...], data_tables: set[int]) -> bool:
-    parent = tag.parent
-    while isinstance(parent, Tag):
-        if parent.name == "code" or (parent.name == "table" and id(parent) in data_tables):
-            return True
-        parent = parent.parent
-    return False
+def _table_holders(nodes: list[Tag]) -> set[int]:
+    # Every node with a table inside it, marked upwards once per table (amortized linear).
+    out: set[int] = set()
+    for node in nodes:
+        if node.name == "table":
+            parent = node.parent
+            while parent is not None and id(parent) not in out:
+                out.add(id(parent))
+                parent = parent.parent
+    return out
 
 
-def _shady(tag: Tag, pas: Pass, data_tables: set[int]) -> str | None:
+def _shady(tag: Tag, st: _Stats, pas: Pass, in_figure: bool) -> str | None:
     """Why ``tag`` looks like boilerplate by its content, or None (readability's cleanConditionally)."""
-    name = tag.name
-    if name == "table" and id(tag) in data_tables:
-        return None
-    if _inside(tag, ("table", "code"), data_tables):
-        return None
     weight = class_weight(tag, pas.flags)
     if weight < 0:
         return "negative class/id"
-    stats = _stats(tag, pas)
-    text = stats.text
-    if len(COMMAS.findall(text)) >= 10:
+    if st.commas >= 10:
         return None
-    length = len(text)
-    is_list = name in ("ul", "ol") or (length > 0 and stats.lists / length > 0.9)
-    if _AD_WORDS.match(text) or _LOADING.match(text):
-        return "ad or loading placeholder"
-    density = stats.links / length if length else 0.0
-    in_figure = tag.find_parent("figure") is not None
-    heading_density = stats.headings / length if length else 0.0
+    length = st.length
+    is_list = tag.name in ("ul", "ol") or (length > 0 and st.lists / length > 0.9)
+    if st.short:
+        text = " ".join(st.short.split())
+        if _AD_WORDS.match(text) or _LOADING.match(text):
+            return "ad or loading placeholder"
+    density = st.links / length if length else 0.0
+    heading_density = st.headings / length if length else 0.0
     reason = None
-    if not in_figure and stats.img > 1 and stats.p / stats.img < 0.5:
+    if not in_figure and st.img > 1 and st.p / st.img < 0.5:
         reason = "more images than paragraphs"
-    elif not is_list and stats.li - 100 > stats.p:
+    elif not is_list and st.li - 100 > st.p:
         reason = "list items outside a list"
-    elif stats.inputs > stats.p // 3:
+    elif st.inputs > st.p // 3:
         reason = "form inputs"
     elif (not is_list and not in_figure and heading_density < 0.9 and length < 25
-          and (stats.img == 0 or stats.img > 2) and density > 0):
+          and (st.img == 0 or st.img > 2) and density > 0):
         reason = "short and linked"
     elif not is_list and weight < 25 and density > 0.2:
         reason = f"link density {density:.2f}"
     elif weight >= 25 and density > 0.5:
         reason = f"link density {density:.2f}"
-    elif (stats.embeds == 1 and length < 75) or stats.embeds > 1:
+    elif (st.embeds == 1 and length < 75) or st.embeds > 1:
         reason = "embeds"
-    elif stats.img == 0 and stats.textish == 0:
+    elif st.img == 0 and st.textish == 0:
         reason = "no content"
-    if reason and is_list:
+    if reason and is_list and st.img:
         # A plain list of images (one image per item) stays.
-        if all(len([c for c in li.contents if isinstance(c, Tag)]) <= 1 for li in tag.find_all("li")):
-            if stats.img and stats.img == len(tag.find_all("li")):
-                return None
+        items = [c for c in tag.contents if isinstance(c, Tag)]
+        if all(len([g for g in c.contents if isinstance(g, Tag)]) <= 1 for c in items) and st.img == st.li:
+            return None
     return reason
+
+
+def _context(nodes: list[Tag], data_tables: set[int]) -> tuple[set[int], set[int]]:
+    # Top-down, once: which nodes sit inside code or a data table (never cleaned), and inside a figure.
+    protected: set[int] = set()
+    figure: set[int] = set()
+    for node in nodes[1:]:
+        parent = node.parent
+        key = id(parent)
+        if key in protected or (parent is not None and (parent.name == "code" or key in data_tables)):
+            protected.add(id(node))
+        if key in figure or (parent is not None and parent.name == "figure"):
+            figure.add(id(node))
+    return protected, figure
 
 
 def prepare_article(items: list[Tag | Run], pas: Pass) -> None:
@@ -166,24 +198,31 @@ def prepare_article(items: list[Tag | Run], pas: Pass) -> None:
         if isinstance(item, Run):
             continue
         nodes = _descendants(item, pas)
-        data_tables = {id(t) for t in nodes if t.name == "table" and _is_data_table(t)}
         for node in nodes[1:]:
-            if id(node) in pas.dropped:
-                continue
             name = node.name
             if name in _ALWAYS:
                 pas.drop(node, f"{name} element")
-            elif SHARE.search(hint(node)) and len(node.get_text()) < _SHARE_MAX:
+            elif SHARE.search(hint(node)) and pas.text_len.get(id(node), 0) < _SHARE_MAX:
                 pas.drop(node, "share or follow block")
             elif name in ("h1", "h2") and class_weight(node, pas.flags) < 0:
                 pas.drop(node, "heading with a negative class/id")
         if not pas.flags.clean_conditionally:
             continue
+        holds_table = _table_holders(nodes)
+        data_tables = {id(t) for t in nodes if t.name == "table" and _is_data_table(t, holds_table)}
+        protected, figure = _context(nodes, data_tables)
+        done: dict[int, _Stats] = {}
+        # Children before parents, so a dropped block no longer counts for its container.
         for node in reversed(nodes):
-            if id(node) in pas.dropped or node.name not in ("form", "fieldset", "table", "ul", "div"):
+            if id(node) in pas.dropped:
+                continue
+            st = done[id(node)] = _stats(node, done, pas, data_tables)
+            if node.name not in _CLEANED or id(node) in protected or id(node) in data_tables:
                 continue
             if node is item and len(items) == 1:
                 continue
-            reason = _shady(node, pas, data_tables)
+            if st.data_table:  # a block holding a data table keeps it
+                continue
+            reason = _shady(node, st, pas, id(node) in figure)
             if reason:
                 pas.drop(node, reason)

@@ -55,6 +55,7 @@ class Pass:
     visited: list[Tag] = field(default_factory=list)
     text_len: dict[int, int] = field(default_factory=dict)
     link_len: dict[int, float] = field(default_factory=dict)
+    commas: dict[int, int] = field(default_factory=dict)
 
     def drop(self, tag: Tag, reason: str) -> None:
         """Leave ``tag`` (and all inside it) out of the story, for ``reason``."""
@@ -256,23 +257,29 @@ def link_density(node: object, pas: Pass) -> float:
 def _measure(pas: Pass) -> None:
     # Text and link-text lengths of every kept element, bottom-up in one sweep (children come
     # after their parent in page order, so reversed order sees them first).
-    text_len, link_len = pas.text_len, pas.link_len
+    text_len, link_len, commas = pas.text_len, pas.link_len, pas.commas
     for tag in reversed(pas.visited):
-        total = 0
+        total = count = 0
         linked = 0.0
         for child in tag.contents:
             if type(child) is NavigableString:
-                total += len(child.strip())
+                size = len(child.strip())
+                if size:
+                    total += size + 1  # +1: the space between this string and the next
+                    if "," in child or "\uff0c" in child or "\u060c" in child:
+                        count += len(COMMAS.findall(child))
             elif isinstance(child, Tag):
                 key = id(child)
                 if key in text_len:
                     total += text_len[key]
                     linked += link_len[key]
+                    count += commas[key]
         if tag.name == "a":
             href = tag.attrs.get("href")
             linked = total * (0.3 if isinstance(href, str) and href.startswith("#") else 1.0)
         text_len[id(tag)] = total
         link_len[id(tag)] = linked
+        commas[id(tag)] = count
 
 
 def score_page(root: Tag, flags: Flags, title: str | None, holders: set[int]) -> Pass:
@@ -282,11 +289,14 @@ def score_page(root: Tag, flags: Flags, title: str | None, holders: set[int]) ->
     scored = _walk(root, pas, title_words, holders)
     _measure(pas)
     for el in scored:
-        text = text_of(el)
-        if len(text) < 25:
+        if isinstance(el, Run):
+            length, count = len(el.text), len(COMMAS.findall(el.text))
+        else:
+            length, count = pas.text_len.get(id(el), 0) - 1, pas.commas.get(id(el), 0)
+        if length < 25:
             continue
         parent = el.parent
-        score = 1 + len(COMMAS.findall(text)) + min(len(text) // 100, 3)
+        score = 1 + count + min(length // 100, 3)
         level = 0
         while isinstance(parent, Tag) and level < 5 and parent.name != "[document]":
             key = id(parent)
