@@ -48,29 +48,39 @@ _B = [_seeded(i, b"newsflow-minhash-b") % _PRIME for i in range(HASHES)]
 
 # Record the article in its band buckets and find who else is in them, in one step: of two copies
 # processed at the same time by two workers, the second always sees the first. Redis's clock
-# orders them, not the workers' clocks. A story keeps its first-seen time across revisions, so an
-# original that is corrected later never becomes a duplicate of its own copies.
+# orders them, not the workers' clocks, in microseconds made strictly increasing by KEYS[#KEYS-1]
+# (two scripts in the same microsecond still get distinct times, so exactly one is the first). A
+# story keeps its first-seen time across revisions, so an original that is corrected later never
+# becomes a duplicate of its own copies.
 _RECORD = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window, id, sig_key = tonumber(ARGV[1]), ARGV[2], KEYS[#KEYS]
-local own = tonumber(redis.call('HGET', sig_key, 'at') or now)
-redis.call('HSET', sig_key, 'at', own, 'sig', ARGV[3])
-redis.call('PEXPIRE', sig_key, window)
+local clock_key, sig_key = KEYS[#KEYS - 1], KEYS[#KEYS]
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local last = tonumber(redis.call('GET', clock_key) or '0')
+if now <= last then now = last + 1 end
+local window_ms, id = tonumber(ARGV[1]), ARGV[2]
+local own = tonumber(redis.call('HGET', sig_key, 'at') or '0')
+if own == 0 then
+  own = now
+  redis.call('SET', clock_key, string.format('%d', now))
+end
+redis.call('HSET', sig_key, 'at', string.format('%d', own), 'sig', ARGV[3])
+redis.call('PEXPIRE', sig_key, window_ms)
+local horizon = string.format('%d', now - window_ms * 1000)
 local seen, out = {}, {}
-for i = 1, #KEYS - 1 do
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. (now - window))
+for i = 1, #KEYS - 2 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. horizon)
   local members = redis.call('ZRANGE', KEYS[i], 0, -1, 'WITHSCORES')
   for j = 1, #members, 2 do
     local other, at = members[j], tonumber(members[j + 1])
-    if other ~= id and not seen[other] and (at < own or (at == own and other < id)) then
+    if other ~= id and not seen[other] and at < own then
       seen[other] = true
       out[#out + 1] = other
-      out[#out + 1] = tostring(at)
+      out[#out + 1] = string.format('%d', at)
     end
   end
-  redis.call('ZADD', KEYS[i], own, id)
-  redis.call('PEXPIRE', KEYS[i], window)
+  redis.call('ZADD', KEYS[i], string.format('%d', own), id)
+  redis.call('PEXPIRE', KEYS[i], window_ms)
 end
 return out
 """
@@ -141,7 +151,7 @@ class NearDuplicateIndex:
         signature = minhash(text)
         bucket_keys = [keys.lsh_band_key(i, band) for i, band in enumerate(_band_ids(signature))]
         packed = struct.pack(f">{HASHES}I", *signature)
-        found = self._script(keys=[*bucket_keys, keys.minhash_key(article_id)],
+        found = self._script(keys=[*bucket_keys, keys.LSH_CLOCK, keys.minhash_key(article_id)],
                              args=[self.window_ms, article_id, packed])
         candidates = sorted((int(at), other.decode()) for other, at in zip(found[::2], found[1::2]))
         if not candidates:

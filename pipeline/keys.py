@@ -66,6 +66,10 @@ def minhash_key(article_id: str) -> str:
     return f"{PREFIX}:minhash:{article_id}"
 
 
+#: The near-duplicate index's clock: the last first-seen time handed out, in microseconds.
+LSH_CLOCK = f"{PREFIX}:lsh-clock"
+
+
 def lsh_band_key(band: int, value: str) -> str:
     """Sorted set of article ids whose signature has ``value`` in band ``band``, by first-seen time."""
     return f"{PREFIX}:lsh:{band}:{value}"

@@ -61,28 +61,34 @@ def test_near_duplicates_are_marked_and_kept_out_of_chosen_topics(redis_client: 
     assert index.mark(story("wire-2", copies(text)["trailer"])).duplicate_of == "wire-1"
 
 
-def test_two_copies_processed_at_once_never_both_pass_as_originals(
+def test_copies_processed_at_once_never_both_pass_as_originals(
     redis_client: redis.Redis, redis_server: RedisServer
 ) -> None:
+    """Several "workers" mark copies of one story at the same instant, in rounds: exactly one of
+    each round is the original. (Before Redis's clock was made strictly increasing, two scripts in
+    the same millisecond both passed as originals about once in ten runs.)"""
     text = TEXTS["northwind-solid-state-battery"]
-    results: dict[str, str | None] = {}
-    barrier = threading.Barrier(4)
+    variants = [text, *copies(text).values()]
+    for round_ in range(5):
+        results: dict[str, str | None] = {}
+        barrier = threading.Barrier(len(variants))
 
-    def run(name: str, body: str) -> None:
-        with redis.Redis.from_url(redis_server.url) as client:  # one connection per "worker"
-            index = NearDuplicateIndex(client)
-            barrier.wait()
-            results[name] = index.mark(story(name, body)).duplicate_of
+        def run(name: str, body: str) -> None:
+            with redis.Redis.from_url(redis_server.url) as client:  # one connection per "worker"
+                index = NearDuplicateIndex(client)
+                barrier.wait()
+                results[name] = index.mark(story(name, body)).duplicate_of
 
-    variants = [text, *list(copies(text).values())[:3]]
-    threads = [threading.Thread(target=run, args=(f"c{i}", v)) for i, v in enumerate(variants)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    originals = [name for name, dup in results.items() if dup is None]
-    assert len(results) == 4
-    assert len(originals) == 1 and all(d == originals[0] for d in results.values() if d)
+        threads = [threading.Thread(target=run, args=(f"r{round_}c{i}", v)) for i, v in enumerate(variants)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(results) == len(variants)
+        originals = [name for name, dup in results.items() if dup is None]
+        assert len(originals) == 1, results
+        assert all(d == originals[0] for d in results.values() if d)
+        redis_client.delete(*redis_client.keys("newsflow:lsh:*"))  # next round: a fresh index
 
 
 def test_short_items_and_pages_without_a_story_are_not_compared(redis_client: redis.Redis) -> None:
