@@ -200,6 +200,7 @@ class Trimmer:
         self._trim = client.register_script(_TRIM)
         self._count = client.register_script(_COUNT)
         self._last_warning: dict[str, float] = {}
+        self._dropped: dict[str, int] = {}
 
     def trim(self, topic: str, retention: Retention, *, now: float | None = None) -> TrimResult:
         """Trim ``topic`` by the rule, at most ``budget`` entries, and warn when unread are at risk."""
@@ -208,12 +209,15 @@ class Trimmer:
             keys=[topic, keys.topic_state_key(topic)],
             args=[retention.maxlen, _minid(retention, now), retention.hard_maxlen,
                   int(retention.group_idle_s * 1000), self.budget])))
-        if result.dropped_unread:
-            log.warning("%s: dropped %d entries not yet read by a live group (over hard_maxlen %d)",
-                        topic, result.dropped_unread, retention.hard_maxlen)
-        elif near_hard_cap(result.held, result.length, retention):
-            # Once a minute per topic and process: enough to alert, not a line per article.
-            if now - self._last_warning.get(topic, 0) >= 60:
+        # At most one line a minute per topic and process: enough to alert, not a line per article.
+        # The exact counts are in Redis (`dropped_unread`, shown by stats and the metrics).
+        self._dropped[topic] = self._dropped.get(topic, 0) + result.dropped_unread
+        if now - self._last_warning.get(topic, 0) >= 60:
+            if self._dropped[topic]:
+                self._last_warning[topic] = now
+                log.warning("%s: dropped %d entries not yet read by a live group (over hard_maxlen %d)",
+                            topic, self._dropped.pop(topic), retention.hard_maxlen)
+            elif near_hard_cap(result.held, result.length, retention):
                 self._last_warning[topic] = now
                 log.warning("%s: %d entries due for trimming are held for slow groups; %d left before "
                             "unread entries are dropped", topic, result.held,
