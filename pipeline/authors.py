@@ -74,7 +74,7 @@ def parse_byline(text: str) -> Byline:
 
 def _split(chunk: str) -> list[str]:
     # Names until the first part that reads as a role or affiliation ("Senior Editor, ACLU ...").
-    names = []
+    names: list[str] = []
     for part in _SPLIT.split(chunk):
         part = _ROLE_TAIL.sub("", part).strip(" .,;:-")
         if not part or _DEGREE.match(part):

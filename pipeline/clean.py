@@ -35,8 +35,11 @@ class Cleaned:
     explain: list[dict[str, str]] = field(default_factory=list)
 
 
-def clean(soup: BeautifulSoup, url: str, title: str | None = None) -> Cleaned:
-    """Reduce the page to its story; ``title`` (when known) lets a heading that repeats it go."""
+def clean(soup: BeautifulSoup, url: str, title: str | None = None, *, explain: bool = False) -> Cleaned:
+    """Reduce the page to its story; ``title`` (when known) lets a heading that repeats it go.
+
+    With ``explain``, ``Cleaned.explain`` lists the kept and dropped blocks with their reasons.
+    """
     root = soup.body if isinstance(soup.body, Tag) else soup
     best: tuple[int, list[str], str, Pass, list[Tag | Run], list[str]] | None = None
     holders = block_holders(root)
@@ -55,7 +58,8 @@ def clean(soup: BeautifulSoup, url: str, title: str | None = None) -> Cleaned:
     has_article = size >= _MIN_CHARS or readerable_score(root) >= _MIN_READERABLE
     if not has_article:
         texts, html = [], ""
-    return Cleaned("\n\n".join(texts), html, has_article, _explain(pas, items, trailers, has_article))
+    notes = _explain(pas, items, trailers, has_article) if explain else []
+    return Cleaned("\n\n".join(texts), html, has_article, notes)
 
 
 def _assemble(root: Tag, pas: Pass) -> list[Tag | Run]:
@@ -101,18 +105,35 @@ def _paragraph_like(text: str, density: float) -> bool:
 
 
 def _explain(pas: Pass, items: list[Tag | Run], trailers: list[str], has_article: bool) -> list[dict[str, str]]:
-    out: list[dict[str, str]] = []
+    loose = [name for name, on in vars(pas.flags).items() if not on]
+    rules = f" (retry without {', '.join(loose)})" if loose else ""
+    out: list[dict[str, str]] = [{"action": "chose", "block": _describe(pas.top) if pas.top else "body",
+                                  "reason": f"highest-scoring container{rules}", "text": ""}]
     for item in items:
-        name = "text" if isinstance(item, Run) else item.name
-        where = "" if isinstance(item, Run) else hint(item).strip()
-        out.append({"action": "kept", "block": f"{name} {where}".strip(), "reason": "story container or sibling",
+        block = "text" if isinstance(item, Run) else _describe(item)
+        out.append({"action": "kept", "block": block, "reason": "story container or sibling",
                     "text": text_of(item)[:80]})
-    for node, reason in pas.log:
+    for gone, reason in pas.log:
         if reason != "junk tag":
-            out.append({"action": "dropped", "block": f"{node.name} {hint(node)}".strip(), "reason": reason,
-                        "text": text_of(node)[:80]})
+            out.append({"action": "dropped", "block": _describe(gone), "reason": reason,
+                        "text": text_of(gone)[:80]})
+    kept = {id(i) for i in items if isinstance(i, Tag)}
+    node: Tag | None = pas.top
+    while node is not None and isinstance(node.parent, Tag):
+        for sibling in node.parent.contents:
+            if isinstance(sibling, Tag) and id(sibling) not in kept and id(sibling) not in pas.dropped \
+                    and sibling is not node and text_of(sibling):
+                out.append({"action": "dropped", "block": _describe(sibling), "reason": "outside the story container",
+                            "text": text_of(sibling)[:80]})
+        node = node.parent
     for line in trailers:
         out.append({"action": "dropped", "block": "text", "reason": "widget trailer", "text": line[:80]})
     if not has_article:
         out.append({"action": "dropped", "block": "page", "reason": "no story found", "text": ""})
     return out
+
+
+def _describe(tag: Tag) -> str:
+    classes = str(tag.attrs.get("class") or "").split()
+    ident = tag.attrs.get("id")
+    return tag.name + (f"#{ident}" if ident else "") + "".join(f".{c}" for c in classes[:3])

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url
 
-from pipeline.clean import clean
-from pipeline.dates import ParsedDate, load_zone, parse_date
+from pipeline.clean import Cleaned, clean
+from pipeline.dates import ParsedDate, load_zone
 from pipeline.htmlparse import decode_html, parse_html
 from pipeline.language import detect_language, normalize_language
-from pipeline.metadata import PageMetadata, extract_metadata
+from pipeline.metadata import PageMetadata, extract_metadata, quiet_parse_date
 from pipeline.models import Article, FeedEntry, Source, content_hash
 
 __all__ = ["extract_article", "article_id"]
@@ -37,17 +37,36 @@ def extract_article(
     content_type: str | None = None,
     fetched_at: dt.datetime | None = None,
 ) -> Article:
-    """Turn one page into a schema v1 article.
+    """Turn one page into a schema v1 article; never raises on any page content.
 
     ``timezone`` (an IANA name) is the zone of the source; dates written without a zone take it,
-    else the feed entry's zone. Merge rule with the feed entry, field by field: see ``_merge_*``.
+    else the feed entry's zone (an unknown zone name is the caller's mistake: ConfigError).
+
+    Merge rule with the feed entry, field by field (page = what the HTML says):
+
+    ==============  ==========================================================================
+    title           page's structured headline (JSON-LD, og:, twitter:) > feed title > page's
+                    <h1>/<title> (site suffix removed)
+    authors         page (JSON-LD > meta > byline) > feed authors
+    published_at    a date whose zone is written > one whose zone is configured > unknown zone;
+                    between equals the page wins (``_merge_date``); same for updated_at
+    language        page's declaration (html lang, meta) > feed language > detected from text
+    summary         page description > feed summary (tags stripped)
+    tags            page tags, then feed tags not already there (case-insensitive)
+    source.name     page (og:site_name, JSON-LD publisher, byline "Source:")
+    ==============  ==========================================================================
     """
     entry = FeedEntry.model_validate(feed_entry) if isinstance(feed_entry, dict) else feed_entry
     zone = load_zone(timezone or (entry.timezone if entry else None))
-    text_html = decode_html(html, content_type) if isinstance(html, bytes) else html
-    soup = parse_html(text_html)
-    meta = extract_metadata(soup, url)
-    cleaned = clean(soup, url, title=meta.title_structured or meta.title)
+    soup = parse_html(decode_html(html, content_type) if isinstance(html, bytes) else html)
+    try:
+        meta = extract_metadata(soup, url)
+    except Exception:  # noqa: BLE001 - a bad page must still give an article; fields stay empty
+        meta = PageMetadata()
+    try:
+        cleaned = clean(soup, url, title=meta.title_structured or meta.title)
+    except Exception as exc:  # noqa: BLE001 - same: no text rather than no article
+        cleaned = Cleaned("", "", False, [{"action": "error", "block": "page", "reason": repr(exc), "text": ""}])
 
     canonical = meta.canonical_url or url
     published = _merge_date(meta.published, entry.published if entry else None, zone)
@@ -91,7 +110,7 @@ def _merge_title(meta: PageMetadata, entry: FeedEntry | None) -> str | None:
 def _merge_date(page: str | None, feed: str | None, zone: Any) -> ParsedDate | None:
     # A date whose zone is written wins over one whose zone is configured or unknown;
     # between equals, the page's own date wins over the feed's.
-    candidates = [d for d in (parse_date(page, zone), parse_date(feed, zone)) if d is not None]
+    candidates = [d for d in (quiet_parse_date(page, zone), quiet_parse_date(feed, zone)) if d is not None]
     rank = {"explicit": 0, "configured": 1, "unknown": 2}
     return min(candidates, key=lambda d: rank[d.zone], default=None)
 

@@ -26,13 +26,10 @@ _DETECT_BYTES = 65536
 
 # Removed from the text before parsing: the parser would build thousands of nodes for script bodies,
 # styles and inline SVG that no later stage reads. JSON-LD scripts stay (metadata reads them).
-_PRESTRIP = re.compile(
-    r"<script\b(?![^>]*application/ld\+json)[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>|"
-    r"<svg\b[^>]*>.*?</svg\s*>|<noscript\b[^>]*>.*?</noscript\s*>|<!--.*?-->",
-    re.I | re.S,
-)
+_OPENER = re.compile(r"<(script|style|svg|noscript)\b([^>]{0,2000})>|<!--", re.I)
+_CLOSERS = {"script": "</script", "style": "</style", "svg": "</svg", "noscript": "</noscript", "": "-->"}
 # Two or more <br> in a row separate paragraphs (old-style pages have no <p>).
-_BR_RUN = re.compile(r"(?:<br\s*/?>\s*){2,}", re.I)
+_BR_RUN = re.compile(r"<[bB][rR]\s*/?>(?:\s*<[bB][rR]\s*/?>)+")
 
 
 def _codec(label: str | None) -> str | None:
@@ -60,15 +57,15 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(name, errors="replace")
-    declared = []
+    declared: list[str | None] = []
     if content_type:
         match = _HEADER_CHARSET.search(content_type)
         declared.append(_codec(match[1]) if match else None)
     meta = _META_CHARSET.search(data[:_SNIFF_BYTES])
     declared.append(_codec(meta[1].decode("ascii", "ignore")) if meta else None)
-    for name in declared:
-        if name and not name.startswith("utf-16"):  # a meta tag that says utf-16 is always wrong
-            return data.decode(name, errors="replace")
+    for label in declared:
+        if label and not label.startswith("utf-16"):  # a meta tag that says utf-16 is always wrong
+            return data.decode(label, errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -79,7 +76,39 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
 
 def prestrip(text: str) -> str:
     """The page without scripts, styles, SVG and comments, and with <br> runs turned into paragraphs."""
-    return _BR_RUN.sub("<p>", _PRESTRIP.sub("", text))
+    # A scanner rather than one regex with ".*?": an unclosed <script> would make that regex rescan
+    # the rest of the page once per opener (quadratic on hostile pages); here each closer that is
+    # missing is searched for once only.
+    folded = text.lower()
+    lowered = folded if len(folded) == len(text) else None
+    out: list[str] = []
+    pos = 0
+    missing: set[str] = set()
+    for match in _OPENER.finditer(text):
+        start = match.start()
+        if start < pos:
+            continue
+        name = (match[1] or "").lower()
+        if name == "script" and "ld+json" in (match[2] or "").lower():
+            continue
+        if name in missing:
+            continue
+        closer = _CLOSERS[name]
+        end = lowered.find(closer, match.end()) if lowered is not None else _find_ci(text, closer, match.end())
+        if end < 0:
+            missing.add(name)
+            continue
+        out.append(text[pos:start])
+        gt = text.find(">", end)
+        pos = len(text) if gt < 0 else gt + 1
+    out.append(text[pos:])
+    return _BR_RUN.sub("<p>", "".join(out))
+
+
+def _find_ci(text: str, needle: str, start: int) -> int:
+    # Case-insensitive find for texts whose lower() changes length (rare non-ASCII case mappings).
+    match = re.compile(re.escape(needle), re.I).search(text, start)
+    return match.start() if match else -1
 
 
 def parse_html(text: str) -> BeautifulSoup:

@@ -105,7 +105,7 @@ def _text(value: Any) -> str | None:
 
 def _names(value: Any) -> list[str]:
     values = value if isinstance(value, list) else [value]
-    out = []
+    out: list[str] = []
     for item in values[:20]:
         if isinstance(item, dict):
             types = _types(item)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import warnings
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
 from pipeline.authors import clean_authors, parse_byline
-from pipeline.dates import date_from_url, parse_date
+from pipeline.dates import ParsedDate, date_from_url, parse_date
 from pipeline.jsonld import LinkedData, read_jsonld
 from pipeline.selectors import AUTHOR_HINT, AUTHOR_NAME, AUTHOR_NOISE, AUTHOR_NOISE_CLASS
 from pipeline.titles import page_title
 
-__all__ = ["PageMetadata", "extract_metadata"]
+__all__ = ["PageMetadata", "extract_metadata", "quiet_parse_date"]
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,14 @@ def _index(soup: BeautifulSoup) -> _Index:
             idx.times.append(el)
         if not attrs or len(idx.bylines) >= 60:
             continue
-        rel = attrs.get("rel")
+        rels = attrs.get("rel")
         itemprop = str(attrs.get("itemprop", ""))
-        hint = f"{attrs.get('class', '')} {attrs.get('id', '')}"
+        hint: str = f"{attrs.get('class', '')} {attrs.get('id', '')}"
         if len(idx.hints) < 6 and _HEADLINE_HINT.search(hint):
             text = " ".join(el.get_text(" ").split())
             if 0 < len(text) < 300:
                 idx.hints.append(text)
-        if (rel and "author" in rel) or "author" in itemprop or AUTHOR_HINT.search(hint):
+        if (rels and "author" in rels) or "author" in itemprop or AUTHOR_HINT.search(hint):
             idx.bylines.append(el)
     return idx
 
@@ -154,6 +156,13 @@ def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
     )
 
 
+def quiet_parse_date(value: str | None, zone: dt.tzinfo | None = None) -> ParsedDate | None:
+    """``parse_date`` without dateutil's warnings about zone names it does not know (e.g. "PST")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return parse_date(value, zone)
+
+
 def _first(meta: dict[str, str], keys: tuple[str, ...], reject: re.Pattern[str] | None = None) -> str | None:
     for key in keys:
         value = meta.get(key)
@@ -164,7 +173,7 @@ def _first(meta: dict[str, str], keys: tuple[str, ...], reject: re.Pattern[str] 
 
 def _first_date(values: list[str | None]) -> str | None:
     for value in values:
-        if value and parse_date(value) is not None:
+        if value and quiet_parse_date(value) is not None:
             return value.strip()
     return None
 
@@ -226,7 +235,7 @@ def _element_name(el: Tag) -> str:
     text = " ".join(el.get_text(" ").split())
     if text:
         return text
-    inner = el.find(attrs={"itemprop": "name"})
+    inner = el.find(itemprop="name")
     content = inner.get("content") if isinstance(inner, Tag) else el.get("content")
     return content.strip() if isinstance(content, str) else ""
 
