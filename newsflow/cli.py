@@ -132,7 +132,8 @@ def run(demo: bool, once: bool, feeds_file: Path | None) -> None:
         before = read_counters(client)
         progress = Progress(sys.stdout)
         home = settings.home.resolve()
-        with running(dict(os.environ), home, beat=not once) as procs:
+        websub = bool(settings.websub_callback_url) and not once
+        with running(dict(os.environ), home, beat=not once, websub=websub) as procs:
             plural = "s" if len(feeds) != 1 else ""
             click.echo(f"{len(feeds)} feed{plural}; workers started (logs in {home / 'logs'}); Ctrl-C stops")
             if once:

@@ -76,8 +76,9 @@ class Processes:
 
 
 @contextlib.contextmanager
-def running(env: dict[str, str], home: Path, *, beat: bool, concurrency: int | None = None) -> Iterator[Processes]:
-    """Workers (an I/O pool and a CPU pool) and, if asked, beat, for the length of the block."""
+def running(env: dict[str, str], home: Path, *, beat: bool, websub: bool = False,
+            concurrency: int | None = None) -> Iterator[Processes]:
+    """Workers (an I/O pool and a CPU pool), beat and the WebSub callback, for the length of the block."""
     procs = Processes(env=env, logs=home / "logs")
     cpus = concurrency or max(1, os.cpu_count() or 1)
     try:
@@ -85,6 +86,8 @@ def running(env: dict[str, str], home: Path, *, beat: bool, concurrency: int | N
         procs.start("worker-cpu", worker_command(CPU_QUEUES, "prefork", cpus, "cpu"))
         if beat:
             procs.start("beat", beat_command(home))
+        if websub:  # pushes arrive only while the main job runs, like polls
+            procs.start("websub", [sys.executable, "-m", "newsflow.cli", "websub", "serve"])
         yield procs
     finally:
         procs.stop()
