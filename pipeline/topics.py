@@ -161,6 +161,8 @@ class Consumer:
         reply: Any = self.redis.xautoclaim(
             self.topic, self.group, self.name, self.claim_idle_ms, "0-0", count=count
         )
+        if len(reply) > 2 and reply[2]:  # Redis 7 lists pending entries it found deleted, and drops them
+            self.lost += len(reply[2])
         if found := self._decode(list(reply[1])):
             return found
         fresh: Any = self.redis.xreadgroup(self.group, self.name, {self.topic: ">"}, count=count, block=block_ms)
