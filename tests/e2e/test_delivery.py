@@ -209,6 +209,10 @@ def test_a_failing_page_is_dead_lettered_and_dlq_replay_publishes_it_once_fixed(
     assert newsflow(redis_server.url, "dlq", "list").stderr.strip() == "no dead letters"
     missing = newsflow(redis_server.url, "dlq", "replay", letter_id)
     assert missing.returncode == 1 and f"no dead letter {letter_id}" in missing.stderr
+    DeadLetters(redis_client).add(stage="process", error="ValueError", message="boom", attempts=5,
+                                  feed_url=None, url="http://127.0.0.1/x", task="newsflow.process_article", args=[])
+    purged = newsflow(redis_server.url, "dlq", "purge", "--yes")
+    assert purged.stdout.strip() == "purged 1 dead letters" and DeadLetters(redis_client).count() == 0
 
 
 def test_retention_trims_but_holds_a_live_groups_entries_up_to_the_hard_cap(
@@ -241,3 +245,19 @@ def test_retention_trims_but_holds_a_live_groups_entries_up_to_the_hard_cap(
     listed = newsflow(redis_server.url, "topics", "list", "--json")
     report = next(json.loads(line) for line in listed.stdout.splitlines() if '"articles.bounded"' in line)
     assert (report["length"], report["held"], report["trimmed"], report["dropped_unread"]) == (1, 0, 5, 3)
+
+
+def test_tail_as_a_group_member_acknowledges_what_it_printed(
+    redis_client: redis.Redis, redis_server: RedisServer
+) -> None:
+    publisher = Publisher(redis_client)
+    for i in range(3):
+        publisher.publish(article(text=f"Story {i}.").model_copy(update={"id": f"t{i}"}))
+    first = newsflow(redis_server.url, "tail", "articles", "--group", "cli", "--from-start", "--count", "2", "--json")
+    assert first.returncode == 0, first.stderr
+    assert [json.loads(line)["id"] for line in first.stdout.splitlines()] == ["t0", "t1"]
+    assert redis_client.xpending("articles", "cli")["pending"] == 0
+    rest = newsflow(redis_server.url, "tail", "articles", "--group", "cli", "--no-follow")
+    assert rest.returncode == 0 and len(rest.stdout.splitlines()) == 1 and rest.stdout.split()[-1] == "T"
+    plain = newsflow(redis_server.url, "tail", "--from-start", "--no-follow", "--json")
+    assert [json.loads(line)["id"] for line in plain.stdout.splitlines()] == ["t0", "t1", "t2"]
