@@ -62,7 +62,10 @@ class Settings(BaseSettings):
         default=3600, description="seconds before an unacknowledged broker message is delivered again"
     )
     max_attempts: int = Field(default=5, description="attempts of one item before it is dead-lettered")
-    articles_maxlen: int = Field(default=1_000_000, description="approximate length cap of `articles`")
+    articles_maxlen: int = Field(
+        default=1_000_000, description="entries kept in `articles` (and in every topic NEWSFLOW_TOPICS "
+        "gives no maxlen), beyond what live consumer groups have not read yet"
+    )
     topics: str = Field(
         default="", description="routing rules, retention per topic and topics kept free of near-duplicates: "
         "a YAML/JSON file path, or the document itself (see docs/consumers.md)"
