@@ -10,11 +10,13 @@ __all__ = ["Byline", "parse_byline", "clean_authors", "is_person_name"]
 # What may follow the names in a byline and so ends them: a source, a date, a role, a separator.
 _STOP = (
     r"(?:\s*(?:source|published|updated|posted|modified|photo|photos|reporting|via|filed|last updated"
-    r"|date|time|from)\s*:|\s+(?:on|at)\s+(?:\w+day|\w{3,9}\.? \d{1,2}|\d{1,2} \w{3,9}|\d)|\s*[|•·\u2022]|"
+    r"|date|time|from)\s*:|\s+(?:edited|photographs?|photos|illustrations?|translated|reviewed|additional reporting)\s+by\b|\s+(?:on|at)\s+(?:\w+day|\w{3,9}\.? \d{1,2}|\d{1,2} \w{3,9}|\d)|\s*[|•·\u2022]|"
     r"\s+[\u2013\u2014-]\s+|\s*\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\s*\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep"
     r"|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\s*\b\d{1,2}:\d\d|\s*\(|\s*\bupdated\b|\s*\bpublished\b|$)"
 )
 _BY = re.compile(r"^\s*(?:(?:written|posted|reported|story|text|words)\s+)?(?:by|von|par|por|door|di)\s*:?\s+", re.I)
+# "Tech Industry by Steven Musil": a short label, then "by" and a capitalized name.
+_MID_BY = re.compile(r"^(?:[^\W\d_]+\s+){1,3}(?:by|von|par|por)\s+(?=[A-ZÀ-Þ])")
 _NAMES = re.compile(r"(?P<names>.+?)" + _STOP, re.I | re.S)
 _SOURCE = re.compile(r"\bsource\s*:\s*(?P<src>.+?)(?=\s*(?:published|updated|posted|date|time)\s*:|\s*[|•]|$)", re.I)
 _DATE = re.compile(
@@ -43,6 +45,9 @@ _ROLE_WORDS = re.compile(
     re.I,
 )
 _PARTICLES = frozenset("de da di du del della van von der den la le bin al dos das y e ter ten op".split())
+_LETTERS_WORD = re.compile(r"[^\W\d_]+")
+_CONTACT = re.compile(r"\((?:[^()]*(?:https?:|www\.|@)[^()]*)\)|<[^<>]*@[^<>]*>")
+_DIGIT = re.compile(r"\d")  # "CC7567" is a user name, not a person's
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -63,12 +68,14 @@ def parse_byline(text: str) -> Byline:
     if match := _DATE.search(line):
         date = match["date"].strip()
     names: list[str] = []
-    by = _BY.match(line)
+    by = _BY.match(line) or _MID_BY.match(line)
     rest = line[by.end():] if by else line
     if match := _NAMES.match(rest):
         chunk = match["names"]
         if by or len(chunk.split()) <= 8:
             names = _split(chunk)
+        if not by and names and len(_LETTERS_WORD.findall(names[0])) < 2:
+            names = []  # a lone word without "By" is a dateline or a label ("CAIRO —"), not a name
     return Byline(names, source, date)
 
 
@@ -76,7 +83,7 @@ def _split(chunk: str) -> list[str]:
     # Names until the first part that reads as a role or affiliation ("Senior Editor, ACLU ...").
     names: list[str] = []
     for part in _SPLIT.split(chunk):
-        part = _ROLE_TAIL.sub("", part).strip(" .,;:-")
+        part = _ROLE_TAIL.sub("", part).strip(" .,;:-\u2013\u2014|")
         if not part or _DEGREE.match(part):
             continue
         if not _looks_like_name(part):
@@ -105,7 +112,7 @@ def _looks_like_name(part: str) -> bool:
 
 def is_person_name(name: str, site_names: tuple[str, ...] = ()) -> bool:
     """True for something that reads as a person's name, not a site, a role, an email or a URL."""
-    if not name or len(name) > 60 or len(name.split()) > 6 or not _LETTER.search(name):
+    if not name or len(name) > 60 or len(name.split()) > 6 or not _LETTER.search(name) or _DIGIT.search(name):
         return False
     if name.startswith("@") or _EMAIL.search(name) or _URLISH.search(name) or _NOT_PERSON.match(name):
         return False
@@ -117,8 +124,8 @@ def clean_authors(values: list[str], site_names: tuple[str, ...] = ()) -> list[s
     """Split, tidy and filter raw author values; the order is kept and duplicates dropped."""
     out: dict[str, str] = {}
     for value in values:
-        value = " ".join(value.split())
-        if _BY.match(value) or len(value.split()) > 3:
+        value = _CONTACT.sub(" ", " ".join(value.split())).strip()
+        if _BY.match(value):
             candidates = parse_byline(value).names
         else:
             candidates = [p.strip(" .,;:-") for p in _SPLIT.split(value) if p.strip(" .,;:-")]

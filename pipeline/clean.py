@@ -33,6 +33,7 @@ class Cleaned:
     html: str
     has_article: bool
     explain: list[dict[str, str]] = field(default_factory=list)
+    bylines: list[str] = field(default_factory=list)  # byline texts in page order, outside boilerplate
 
 
 def clean(soup: BeautifulSoup, url: str, title: str | None = None, *, explain: bool = False) -> Cleaned:
@@ -43,8 +44,10 @@ def clean(soup: BeautifulSoup, url: str, title: str | None = None, *, explain: b
     root = soup.body if isinstance(soup.body, Tag) else soup
     best: tuple[int, list[str], str, Pass, list[Tag | Run], list[str]] | None = None
     holders = block_holders(root)
+    bylines: list[str] | None = None
     for flags in _ATTEMPTS:
         pas = score_page(root, flags, title, holders)
+        bylines = pas.bylines if bylines is None else bylines
         items = _assemble(root, pas)
         prepare_article(items, pas)
         texts, html, trailers = render(items, pas.dropped, url)
@@ -59,7 +62,7 @@ def clean(soup: BeautifulSoup, url: str, title: str | None = None, *, explain: b
     if not has_article:
         texts, html = [], ""
     notes = _explain(pas, items, trailers, has_article) if explain else []
-    return Cleaned("\n\n".join(texts), html, has_article, notes)
+    return Cleaned("\n\n".join(texts), html, has_article, notes, bylines or [])
 
 
 def _assemble(root: Tag, pas: Pass) -> list[Tag | Run]:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url
 
+from pipeline.authors import clean_authors, parse_byline
 from pipeline.clean import Cleaned, clean
 from pipeline.dates import ParsedDate, load_zone
 from pipeline.htmlparse import decode_html, parse_html
@@ -85,7 +86,7 @@ def extract_article(
         feed_url=entry.feed_url if entry else None,
         source=Source(name=meta.site_name, domain=_domain(canonical)),
         title=title,
-        authors=meta.authors or (entry.authors if entry else []),
+        authors=_merge_authors(meta, cleaned, entry),
         published_at=published.instant if published else None,
         updated_at=updated.instant if updated else None,
         date_zone=published.zone if published else None,
@@ -105,6 +106,18 @@ def extract_article(
 def _merge_title(meta: PageMetadata, entry: FeedEntry | None) -> str | None:
     # The page's structured headline is the editor's; a feed title comes next; heuristics last.
     return meta.title_structured or (entry.title if entry and entry.title else None) or meta.title
+
+
+def _merge_authors(meta: PageMetadata, cleaned: Cleaned, entry: FeedEntry | None) -> list[str]:
+    # JSON-LD and meta tags first; then the first byline outside boilerplate (the cleaner saw those
+    # in page order, with sidebars and related lists already gone); then any byline element; then the feed.
+    if meta.structured_authors:
+        return meta.structured_authors
+    for line in cleaned.bylines:
+        names = clean_authors(parse_byline(line).names, meta.site_names)
+        if names:
+            return names
+    return meta.authors or clean_authors(entry.authors if entry else [], meta.site_names)
 
 
 def _merge_date(page: str | None, feed: str | None, zone: Any) -> ParsedDate | None:

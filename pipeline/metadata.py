@@ -26,6 +26,8 @@ class PageMetadata:
     title: str | None = None
     title_structured: str | None = None
     authors: list[str] = field(default_factory=list)
+    structured_authors: list[str] = field(default_factory=list)  # from JSON-LD or meta tags only
+    site_names: tuple[str, ...] = ()
     published: str | None = None
     updated: str | None = None
     site_name: str | None = None
@@ -128,8 +130,9 @@ def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
         structured = " ".join(structured.split())
     sites = tuple(s for s in (site_name, ld.publisher, byline_source) if s)
     meta_author = _first(meta, _AUTHOR_KEYS, reject=_URLISH)
-    authors = (clean_authors(ld.authors, sites) or clean_authors([meta_author] if meta_author else [], sites)
-               or clean_authors(byline_names, sites))
+    # JSON-LD names a Person on purpose: a blog whose site name is its author's name keeps it.
+    named = clean_authors(ld.authors) or clean_authors([meta_author] if meta_author else [], sites)
+    authors = named or clean_authors(byline_names, sites)
     published = _first_date([ld.published, *(meta.get(k) for k in _PUBLISHED_KEYS), *_time_values(idx, True),
                              byline_date, *_time_values(idx, False)])
     if published is None and (day := date_from_url(url)) is not None:
@@ -145,6 +148,8 @@ def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
         title=title,
         title_structured=structured or None,
         authors=authors,
+        structured_authors=named,
+        site_names=sites,
         published=published,
         updated=updated,
         site_name=" ".join(site_name.split()) if site_name else None,

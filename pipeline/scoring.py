@@ -50,6 +50,7 @@ class Pass:
     as_paragraph: set[int] = field(default_factory=set)
     runs: dict[int, list[Run]] = field(default_factory=dict)
     byline_found: bool = False
+    bylines: list[str] = field(default_factory=list)
     top: Tag | None = None
     log: list[tuple[Tag, str]] = field(default_factory=list)
     visited: list[Tag] = field(default_factory=list)
@@ -154,13 +155,16 @@ def _walk(root: Tag, pas: Pass, title_words: set[str], holders: set[int]) -> lis
                 continue
             match = hint(tag)
             role = str(tag.attrs.get("role", "")).lower()
-            if not pas.byline_found and (BYLINE.search(match) or "author" in str(tag.attrs.get("itemprop", ""))
+            if len(pas.bylines) < 5 and (BYLINE.search(match) or "author" in str(tag.attrs.get("itemprop", ""))
                                          or "author" in (tag.attrs.get("rel") or ())):
                 text = text_of(tag)
                 if 0 < len(text) < 100:
-                    pas.byline_found = True
-                    pas.drop(tag, "byline")
-                    continue
+                    # The first byline leaves the text; later ones are only noted (for metadata).
+                    pas.bylines.append(text)
+                    if not pas.byline_found:
+                        pas.byline_found = True
+                        pas.drop(tag, "byline")
+                        continue
             if flags.strip_unlikely and not protected and name not in ("body", "a"):
                 found = UNLIKELY.search(match)
                 if found and not MAYBE_CONTENT.search(match):

@@ -72,7 +72,7 @@ TRAILERS = re.compile(
 )
 
 # Byline elements for metadata (word-bounded: "authorization" is not an author).
-AUTHOR_HINT = re.compile(r"(?<![a-z])(?:by-?line|author(?!i[tz])|writtenby|dateline|p-author)", re.I)
+AUTHOR_HINT = re.compile(r"(?<![a-z])(?:by-?line|author(?!i[tz])|writtenby|p-author)", re.I)
 # The element holds just the name, not the whole byline line.
 AUTHOR_NAME = re.compile(r"author[-_]*name|authorname|byline[-_]*name|author[-_]*link|\bfn\b|\bvcard\b", re.I)
 # Author-ish elements that are not this story's byline: bios, follow buttons, "more by" lists.
