@@ -23,6 +23,8 @@ _ATTEMPTS = (
 # A page whose paragraphs add up to less than this (readability's readerable measure) and whose
 # extracted text is short holds no story: a home page, a login wall, an error page.
 _MIN_READERABLE = 10.0
+# ... unless it still has two real paragraphs (sentences of some length): a short story is a story.
+_SENTENCE_END = frozenset('.!?"\'”’»…。！？')
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ def clean(soup: BeautifulSoup, url: str, title: str | None = None, *, explain: b
             break
     assert best is not None
     size, texts, html, pas, items, trailers = best
-    has_article = size >= _MIN_CHARS or readerable_score(root) >= _MIN_READERABLE
+    sentences = sum(1 for t in texts if len(t) >= 80 and t.rstrip()[-1:] in _SENTENCE_END)
+    has_article = size >= _MIN_CHARS or sentences >= 2 or readerable_score(root) >= _MIN_READERABLE
     if not has_article:
         texts, html = [], ""
     notes = _explain(pas, items, trailers, has_article) if explain else []

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup, Tag
 from pipeline.authors import clean_authors, parse_byline
 from pipeline.dates import ParsedDate, date_from_url, parse_date
 from pipeline.jsonld import LinkedData, read_jsonld
-from pipeline.selectors import AUTHOR_HINT, AUTHOR_NAME, AUTHOR_NOISE, AUTHOR_NOISE_CLASS
+from pipeline.selectors import DATE_HINT, DATE_IN_TEXT, AUTHOR_HINT, AUTHOR_NAME, AUTHOR_NOISE, AUTHOR_NOISE_CLASS
 from pipeline.titles import page_title
 
 __all__ = ["PageMetadata", "extract_metadata", "quiet_parse_date"]
@@ -69,6 +69,7 @@ class _Index:
     bylines: list[Tag] = field(default_factory=list)
     jsonld: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+    datelines: list[Tag] = field(default_factory=list)
 
 
 def _index(soup: BeautifulSoup) -> _Index:
@@ -91,7 +92,7 @@ def _index(soup: BeautifulSoup) -> _Index:
                 idx.jsonld.append(el.get_text())
             continue
         if name == "link":
-            for rel in attrs.get("rel") or ():
+            for rel in str(attrs.get("rel") or "").split():
                 href = attrs.get("href")
                 if isinstance(href, str) and href.strip():
                     idx.links.setdefault(str(rel).lower(), href.strip())
@@ -102,7 +103,7 @@ def _index(soup: BeautifulSoup) -> _Index:
             idx.headings.append(el)
         elif name == "time":
             idx.times.append(el)
-        if not attrs or len(idx.bylines) >= 60:
+        if not attrs:
             continue
         rels = attrs.get("rel")
         itemprop = str(attrs.get("itemprop", ""))
@@ -111,8 +112,11 @@ def _index(soup: BeautifulSoup) -> _Index:
             text = " ".join(el.get_text(" ").split())
             if 0 < len(text) < 300:
                 idx.hints.append(text)
-        if (rels and "author" in rels) or "author" in itemprop or AUTHOR_HINT.search(hint):
+        if len(idx.bylines) < 60 and ((rels and "author" in rels) or "author" in itemprop
+                                      or AUTHOR_HINT.search(hint)):
             idx.bylines.append(el)
+        elif len(idx.datelines) < 10 and DATE_HINT.search(hint):
+            idx.datelines.append(el)
     return idx
 
 
@@ -134,7 +138,7 @@ def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
     named = clean_authors(ld.authors) or clean_authors([meta_author] if meta_author else [], sites)
     authors = named or clean_authors(byline_names, sites)
     published = _first_date([ld.published, *(meta.get(k) for k in _PUBLISHED_KEYS), *_time_values(idx, True),
-                             byline_date, *_time_values(idx, False)])
+                             byline_date, *_time_values(idx, False), *_dateline_values(idx)])
     if published is None and (day := date_from_url(url)) is not None:
         published = day.isoformat()
     updated = _first_date([ld.modified, *(meta.get(k) for k in _UPDATED_KEYS)])
@@ -193,6 +197,16 @@ def _time_values(idx: _Index, marked: bool) -> list[str]:
             if isinstance(value, str):
                 out.append(value)
     return out[:3]
+
+
+def _dateline_values(idx: _Index) -> list[str]:
+    # "Posted on 2019-10-12", "June 1, 2022 at 8:00": a date written in an element named for dates.
+    out = []
+    for el in idx.datelines:
+        text = " ".join(el.get_text(" ").split())
+        if len(text) <= 200 and (match := DATE_IN_TEXT.search(text)):
+            out.append(match[0])
+    return out
 
 
 def _dom_byline(idx: _Index) -> tuple[list[str], str | None, str | None]:

@@ -18,7 +18,6 @@ _CONTAINERS = {"ul": "ul", "ol": "ol", "blockquote": "blockquote", "figure": "fi
 _KIND = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h4", "h6": "h4", "li": "li",
          "figcaption": "figcaption", "dt": "p", "dd": "p", "pre": "pre"}
 _LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-url", "src")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _MAX_TRAILER = 200
 
 
@@ -45,8 +44,10 @@ class _Out:
         if self.pre:
             text = raw.strip("\n")
         else:
-            lines = (" ".join(_SPACES.sub(" ", line).split()) for line in raw.split("\n"))
-            text = "\n".join(line for line in lines if line)
+            # Lines from <br> and tab-joined table cells keep their separators; all else collapses.
+            lines = ("\t".join(" ".join(cell.split()) for cell in line.split("\t")).strip("\t")
+                     for line in raw.split("\n"))
+            text = "\n".join(line for line in lines if line.strip())
         if not text.strip():
             if "<img" in html_raw:
                 self.html.append(f"<p>{html_raw.strip()}</p>")

@@ -323,6 +323,12 @@ def _choose(pas: Pass) -> Tag | None:
         return None
     top = pas.nodes[ranked[0]]
     top_score = pas.scores[ranked[0]]
+    if top.name in _TABLE_PARTS:
+        # A layout table's row scores from all its cells (menu, story, sidebar): take the best cell.
+        cells = [c for c in top.find_all(["td", "th"]) if id(c) in pas.scores]
+        if cells:
+            top = max(cells, key=lambda c: pas.scores[id(c)])
+            top_score = pas.scores[id(top)]
     # Several near-top candidates under one ancestor: the story is split, take the ancestor.
     alternatives = [_ancestor_ids(pas.nodes[k]) for k in ranked[1:] if pas.scores[k] >= 0.75 * top_score]
     if len(alternatives) >= 3:
@@ -337,6 +343,8 @@ def _choose(pas: Pass) -> Tag | None:
     parent, last = top.parent, pas.scores[id(top)]
     threshold = last / 3
     while isinstance(parent, Tag) and parent.name not in ("body", "html", "[document]"):
+        if parent.name in _TABLE_PARTS:
+            break  # climbing out of a layout cell would take the menu and sidebar cells too
         if id(parent) not in pas.scores:
             parent = parent.parent
             continue
@@ -355,6 +363,9 @@ def _choose(pas: Pass) -> Tag | None:
         top, parent = parent, parent.parent
     _ensure(top, pas)
     return top
+
+
+_TABLE_PARTS = frozenset(["tr", "tbody", "thead", "tfoot", "table"])
 
 
 def _ensure(tag: Tag, pas: Pass) -> None:

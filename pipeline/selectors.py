@@ -79,3 +79,12 @@ AUTHOR_NAME = re.compile(r"author[-_]*name|authorname|byline[-_]*name|author[-_]
 AUTHOR_NOISE = re.compile(r"bio|follow|more|related|note|avatar|photo|img|image|thumb|social|share|about|"
                           r"description|widget|tab\b|recommend", re.I)
 AUTHOR_NOISE_CLASS = re.compile(r"bio\b|follow|more-by|related|comment|sidebar|footer", re.I)
+
+# Elements whose text is a date ("dateline", "post-date", "timestamp").
+DATE_HINT = re.compile(r"(?<![a-z])(?:dateline|date|pubdate|timestamp|posted|published|time)(?![a-z])", re.I)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+DATE_IN_TEXT = re.compile(
+    r"\b(?:\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?|\d{4}/\d{1,2}/\d{1,2}(?: \d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|" + _MONTH + r" \d{1,2},? \d{4}|\d{1,2} " + _MONTH + r",? \d{4})\b",
+    re.I,
+)
