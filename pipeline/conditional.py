@@ -82,7 +82,7 @@ def _stats(tag: Tag, done: dict[int, _Stats], pas: Pass, tables: set[int]) -> _S
             st.links += sub.length * (0.3 if href.startswith("#") else 1.0)
         else:
             st.links += sub.links
-        st.p += sub.p + (name == "p")
+        st.p += sub.p + (name == "p" or id(child) in pas.as_paragraph)
         st.img += sub.img + (name == "img")
         st.li += sub.li + (name == "li")
         st.inputs += sub.inputs + (name == "input")
@@ -219,6 +219,8 @@ def prepare_article(items: list[Tag | Run], pas: Pass) -> None:
             st = done[id(node)] = _stats(node, done, pas, data_tables)
             if node.name not in _CLEANED or id(node) in protected or id(node) in data_tables:
                 continue
+            if id(node) in pas.as_paragraph:
+                continue  # a div holding only text and inline elements is a paragraph
             if node is item and len(items) == 1:
                 continue
             if st.data_table:  # a block holding a data table keeps it

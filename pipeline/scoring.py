@@ -13,7 +13,7 @@ from bs4 import NavigableString, Tag
 
 from pipeline.selectors import (
     BLOCK_INSIDE_DIV, BYLINE, COMMAS, HIDDEN_STYLE, JUNK_TAGS, MAYBE_CONTENT, NEGATIVE, PHRASING_TAGS,
-    POSITIVE, SCORED_TAGS, UNLIKELY, UNLIKELY_ROLES,
+    POSITIVE, SCORED_TAGS, SLUG_ID, UNLIKELY, UNLIKELY_MORE, UNLIKELY_ROLES,
 )
 
 __all__ = ["Run", "Pass", "Flags", "score_page", "hint", "class_weight", "text_of"]
@@ -70,6 +70,14 @@ def hint(tag: Tag) -> str:
     ident = tag.attrs.get("id")
     out = " ".join(classes) if isinstance(classes, list) else str(classes or "")
     return f"{out} {ident}" if ident else out
+
+
+def _layout_hint(tag: Tag) -> str:
+    # class and id, less an id that is a heading slug.
+    ident = str(tag.attrs.get("id", ""))
+    classes = tag.attrs.get("class")
+    text = " ".join(classes) if isinstance(classes, list) else str(classes or "")
+    return text if SLUG_ID.match(ident) else f"{text} {ident}"
 
 
 def class_weight(tag: Tag, flags: Flags) -> int:
@@ -166,7 +174,8 @@ def _walk(root: Tag, pas: Pass, title_words: set[str], holders: set[int]) -> lis
                         pas.drop(tag, "byline")
                         continue
             if flags.strip_unlikely and not protected and name not in ("body", "a"):
-                found = UNLIKELY.search(match)
+                layout = _layout_hint(tag)
+                found = UNLIKELY.search(layout) or UNLIKELY_MORE.search(layout)
                 if found and not MAYBE_CONTENT.search(match):
                     pas.drop(tag, f"unlikely class/id {found[0]!r}")
                     continue

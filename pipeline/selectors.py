@@ -41,10 +41,18 @@ UNLIKELY_ROLES = frozenset(
 UNLIKELY = re.compile(
     r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|"
     r"header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|"
-    r"supplemental|ad-break|agegate|pagination|pager|popup|yom-remote|cookie|consent|newsletter|"
-    r"subscribe|paywall|share-?bar|sharing|navbar|most-?popular|trending|outbrain|taboola",
+    r"supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
     re.I,
 )
+# More boilerplate words of today's sites (prompts, banners, recommendation widgets).
+UNLIKELY_MORE = re.compile(
+    r"cookie|consent|newsletter|subscribe|paywall|share-?bar|sharing|navbar|most-?popular|trending|"
+    r"outbrain|taboola",
+    re.I,
+)
+# An id of four or more hyphenated words is a heading's slug, not a layout name: such ids are not
+# matched ("sharing-with-a-single-developer" is a section of the story).
+SLUG_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+){3,}$")
 MAYBE_CONTENT = re.compile(r"and|article|body|column|content|main|mathjax|shadow", re.I)
 POSITIVE = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.I)
 NEGATIVE = re.compile(
