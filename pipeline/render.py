@@ -19,6 +19,11 @@ _KIND = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h4", "h6": "h4",
          "figcaption": "figcaption", "dt": "p", "dd": "p", "pre": "pre"}
 _LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-url", "src")
 _MAX_TRAILER = 200
+# Markers for <br> and cell boundaries while a block is collected; parse_html removed every C0
+# control from the page, so these cannot come from its text.
+_BR = "\x00"
+_CELL = "\x01"
+_WS = re.compile(r"[ \t\n\r\f]+")
 
 
 @dataclass
@@ -42,11 +47,12 @@ class _Out:
         self.text_buf.clear()
         self.html_buf.clear()
         if self.pre:
-            text = raw.strip("\n")
+            text = raw.replace(_BR, "\n").replace(_CELL, "\t").strip("\n")
         else:
-            # Lines from <br> and tab-joined table cells keep their separators; all else collapses.
-            lines = ("\t".join(" ".join(cell.split()) for cell in line.split("\t")).strip("\t")
-                     for line in raw.split("\n"))
+            # <br> lines and table cells keep their separators; other whitespace collapses the way a
+            # browser collapses it (ASCII whitespace only: U+3000 stays, U+00A0 becomes a space).
+            lines = ("\t".join(_WS.sub(" ", cell).strip(" ") for cell in line.split(_CELL)).strip("\t")
+                     for line in raw.replace("\u00a0", " ").split(_BR))
             text = "\n".join(line for line in lines if line.strip())
         if not text.strip():
             if "<img" in html_raw:
@@ -120,7 +126,7 @@ def _emit(root: object, out: _Out) -> None:
 def _open(tag: Tag, out: _Out) -> None:
     name = tag.name
     if name == "br":
-        out.text_buf.append("\n")
+        out.text_buf.append(_BR)
         out.html_buf.append(" ")
     elif name == "img":
         src = _src(tag, out.url)
@@ -133,7 +139,7 @@ def _open(tag: Tag, out: _Out) -> None:
         out.html_buf.append(f'<a href="{htmllib.escape(link)}">' if link else "<a>")
     elif name in ("td", "th"):
         if out.cells[-1]:
-            out.text_buf.append("\t")
+            out.text_buf.append(_CELL)
             out.html_buf.append(" ")
         out.cells[-1] += 1
     elif name == "tr":

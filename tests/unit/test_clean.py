@@ -119,3 +119,14 @@ def test_explain_lists_kept_and_dropped_blocks() -> None:
     reasons = " ".join(n["reason"] for n in notes if n["action"] == "dropped")
     assert "unlikely class/id" in reasons and "byline" in reasons
     assert all(set(n) == {"action", "block", "reason", "text"} for n in notes)
+
+
+def test_whitespace_collapses_like_a_browser() -> None:
+    paragraph = ("<p>Line one\nof the source,\twith a\u00a0no-break space and\u3000an ideographic one.<br>"
+                 "After the break, more words so that the paragraph is long enough.</p>")
+    html = f"<html><body><article>{paragraph * 6}<pre>keep\n  this</pre></article></body></html>"
+    text = clean(parse_html(html), URL).text
+    first = text.split("\n\n")[0]
+    assert first == ("Line one of the source, with a no-break space and\u3000an ideographic one.\n"
+                     "After the break, more words so that the paragraph is long enough.")
+    assert text.endswith("keep\n  this")
