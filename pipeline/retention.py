@@ -1,7 +1,7 @@
 """Bounded topics that never drop, silently, what a consumer group has not read yet.
 
 The rule, per topic (its ``Retention``): an entry is *due* for trimming when the stream holds more
-than ``maxlen`` entries after it or when it is older than ``max_age``. A due entry is trimmed once
+than ``maxlen`` entries from it onwards, or when it is older than ``max_age``. A due entry is trimmed once
 every live group has read and acknowledged it. A group is live unless all its consumers have been
 idle for ``group_idle_s`` (a group without consumers yet counts as live). Due entries that a live
 group still needs are *held*: reported as the gap, in `newsflow stats` and to the metrics. Only when
