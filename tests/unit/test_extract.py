@@ -111,3 +111,56 @@ def test_bytes_input(html: str) -> None:
                               content_type="text/html; charset=utf-8")
     assert article.title == "Russia won’t recognize NK’s nuclear status: Putin"
     assert article.published_at == INSTANT
+
+
+BARE = ("<html><head><title>Bare page - Site</title></head><body><div class='story'>"
+        + "<p>A paragraph of the story, with commas, long enough to be kept as text.</p>" * 8
+        + "</div></body></html>")
+OG = ('<html lang="de"><head><meta property="og:title" content="Page headline">'
+      '<meta property="article:published_time" content="2020-01-02T10:00:00+01:00">'
+      '<meta name="author" content="Erika Mustermann"><meta name="description" content="Page summary">'
+      '<meta property="article:tag" content="Politik"></head><body><article>'
+      + "<p>Ein Absatz der Geschichte, mit Kommas, lang genug, um als Text zu gelten.</p>" * 8
+      + "</article></body></html>")
+
+
+def _entry(**fields: object) -> FeedEntry:
+    return FeedEntry.model_validate({"feed_url": "http://127.0.0.1:8000/feed.xml", "key": "k",
+                                     "link": "http://127.0.0.1:8000/a", **fields})
+
+
+def test_merge_feed_fills_what_the_page_lacks() -> None:
+    entry = _entry(title="Feed headline", authors=["Jane Feed", "Staff"], published="2021-05-06T07:08:09Z",
+                   summary="<p>Feed <b>summary</b></p>", tags=["News"], language="fr")
+    article = extract_article(BARE, "http://127.0.0.1:8000/a", feed_entry=entry)
+    assert article.title == "Feed headline"  # feed title beats the page's <title> heuristic
+    assert article.authors == ["Jane Feed"]  # feed authors are filtered like the page's
+    assert article.published_at == dt.datetime(2021, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    assert article.date_zone == "explicit"
+    assert article.summary == "Feed summary"
+    assert article.tags == ["News"]
+    assert article.language == "fr"
+
+
+def test_merge_page_wins_where_it_speaks() -> None:
+    entry = _entry(title="Feed headline", authors=["Jane Feed"], published="2020-01-02T11:30:00+02:00",
+                   summary="Feed summary", tags=["politik", "Welt"], language="fr")
+    article = extract_article(OG, "http://127.0.0.1:8000/a", feed_entry=entry)
+    assert article.title == "Page headline"  # structured page headline beats the feed title
+    assert article.authors == ["Erika Mustermann"]
+    # Both dates carry a zone: the page's wins the tie.
+    assert article.published_at == dt.datetime(2020, 1, 2, 9, 0, tzinfo=dt.timezone.utc)
+    assert article.summary == "Page summary"
+    assert article.tags == ["Politik", "Welt"]  # union, case-insensitive
+    assert article.language == "de"
+
+
+def test_merge_feed_zone_for_zoneless_dates() -> None:
+    entry = _entry(published="2021-05-06 07:08:09", timezone="Asia/Tokyo")
+    article = extract_article(BARE, "http://127.0.0.1:8000/a", feed_entry=entry)
+    assert article.published_at == dt.datetime(2021, 5, 5, 22, 8, 9, tzinfo=dt.timezone.utc)
+    assert article.date_zone == "configured"
+
+
+def test_language_detected_when_undeclared() -> None:
+    assert extract_article(BARE, "http://127.0.0.1:8000/a").language == "en"
