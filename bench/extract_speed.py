@@ -83,8 +83,8 @@ def scaling() -> None:
     """Time newsflow on pages of 0.3 to 5 MB built from one article block repeated."""
     block = (
         '<div class="item"><h2>Section heading</h2><p>Paragraph text with a <a href="/x">link</a>, some '
-        "commas, and enough words to look like a story paragraph of a news article. " * 3 + "</p>"
-        '<ul class="nav"><li><a href="/a">A</a></li><li><a href="/b">B</a></li></ul></div>\n'
+        + "commas, and enough words to look like a story paragraph of a news article. " * 3
+        + '</p><ul class="nav"><li><a href="/a">A</a></li><li><a href="/b">B</a></li></ul></div>\n'
     )
     print("\nscaling (newsflow):   MB    seconds   s/MB")
     for target_mb in (0.3, 0.6, 1.25, 2.5, 5.0):
