@@ -419,11 +419,9 @@ def dlq_purge() -> None:
 
 # --------------------------------------------------------------------------- topics
 def _topic_reports(client: redis.Redis, settings: Settings) -> list[Any]:
-    from pipeline.retention import Trimmer
-    from pipeline.topics import known_topics
+    from pipeline.topics import topic_reports
 
-    trimmer, config = Trimmer(client), settings.topics_config
-    return [trimmer.report(t, config.retention_for(t)) for t in known_topics(client)]
+    return topic_reports(client, settings.topics_config)
 
 
 def _retention_summary(report: Any, *, full: bool) -> Any:

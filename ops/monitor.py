@@ -17,17 +17,19 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from pipeline import keys
 from pipeline.deadletters import DeadLetters
 from pipeline.registry import FeedRegistry
+from pipeline.retention import gauges
+from pipeline.settings import Settings
 from pipeline.stats import read_counters
+from pipeline.topics import known_topics, topic_reports
 from workers.queues import queue_depths
 
 
 def snapshot(client: redis.Redis) -> dict[str, Any]:
     """Everything the monitor shows, read from Redis in one go."""
     feeds = FeedRegistry(client).list()
-    topics = sorted({keys.ARTICLES_STREAM, *(t.decode() for t in client.smembers(keys.TOPICS))})
+    topics = known_topics(client)
     return {
         "queues": queue_depths(client),
         "counters": read_counters(client),
@@ -42,15 +44,30 @@ def snapshot(client: redis.Redis) -> dict[str, Any]:
     }
 
 
+_RETENTION_HELP = {
+    "newsflow_topic_length": "Entries in an output topic",
+    "newsflow_topic_held_entries": "Entries past retention kept because a live group has not read them",
+    "newsflow_topic_headroom_entries": "Entries that may still be held before unread ones are dropped",
+    "newsflow_topic_trimmed_total": "Entries trimmed by retention",
+    "newsflow_topic_dropped_unread_total": "Unread entries dropped at the hard cap",
+    "newsflow_group_pending": "Entries delivered to a consumer group but not acknowledged",
+    "newsflow_group_lag": "Entries a consumer group has not read yet",
+    "newsflow_group_at_risk_entries": "Unread entries of a group that retention would trim",
+    "newsflow_group_live": "1 when the group has a consumer active within the idle limit",
+}
+
+
 class RedisCollector:
     """A Prometheus collector that reads the pipeline's state on each scrape."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client = client
+        self.settings = settings
 
     def collect(self) -> Iterable[Metric]:
         """The metrics of one scrape."""
         state = snapshot(self.client)
+        yield from self._retention()
         queues = GaugeMetricFamily("newsflow_queue_depth", "Messages waiting in a queue", labels=["queue"])
         for name, depth in state["queues"].items():
             queues.add_metric([name], depth)
@@ -65,12 +82,18 @@ class RedisCollector:
         feeds.add_metric(["failing"], state["feeds"]["failing"])
         feeds.add_metric(["disabled"], len(state["feeds"]["disabled"]))
         yield feeds
-        topics = GaugeMetricFamily("newsflow_topic_length", "Entries in an output topic", labels=["topic"])
-        for name, length in state["topics"].items():
-            topics.add_metric([name], length)
-        yield topics
         yield GaugeMetricFamily("newsflow_dead_letters", "Items in the dead-letter stream",
                                 value=state["dead_letters"])
+
+    def _retention(self) -> Iterable[Metric]:
+        families: dict[str, Metric] = {}
+        for name, labels, value in gauges(topic_reports(self.client, self.settings.topics_config)):
+            if name not in families:
+                kind = CounterMetricFamily if name.endswith("_total") else GaugeMetricFamily
+                families[name] = kind(name.removesuffix("_total"), _RETENTION_HELP[name],
+                                      labels=list(labels))
+            families[name].add_metric(list(labels.values()), value)
+        yield from families.values()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -110,10 +133,11 @@ class MonitorServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, client: redis.Redis, host: str = "127.0.0.1", port: int = 9108) -> None:
+    def __init__(self, client: redis.Redis, host: str = "127.0.0.1", port: int = 9108,
+                 settings: Settings | None = None) -> None:
         self.client = client
         self.metrics = CollectorRegistry(auto_describe=False)
-        self.metrics.register(RedisCollector(client))  # type: ignore[arg-type]
+        self.metrics.register(RedisCollector(client, settings or Settings()))  # type: ignore[arg-type]
         super().__init__((host, port), _Handler)
 
 

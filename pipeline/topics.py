@@ -19,7 +19,7 @@ import redis
 
 from pipeline import keys
 from pipeline.models import SCHEMA_VERSION, Article
-from pipeline.retention import Trimmer
+from pipeline.retention import TopicReport, Trimmer
 from pipeline.routing import TopicsConfig
 
 __all__ = ["PublishOutcome", "Message", "Publisher", "Consumer", "known_topics", "read_topic"]
@@ -136,6 +136,12 @@ def known_topics(client: redis.Redis) -> list[str]:
     members: Any = client.smembers(keys.TOPICS)
     found = {t.decode() for t in members} - {keys.ARTICLES_STREAM}
     return [keys.ARTICLES_STREAM, *sorted(found)]
+
+
+def topic_reports(client: redis.Redis, config: TopicsConfig) -> list[TopicReport]:
+    """The retention state of every known topic: length, held entries, groups and their lag."""
+    trimmer = Trimmer(client)
+    return [trimmer.report(topic, config.retention_for(topic)) for topic in known_topics(client)]
 
 
 class Consumer:

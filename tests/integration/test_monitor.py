@@ -40,6 +40,8 @@ def test_metrics_read_the_live_state(redis_client: redis.Redis, monitor: str) ->
     assert 'newsflow_events_total{event="articles_published"} 3.0' in text
     assert 'newsflow_feeds{state="disabled"} 1.0' in text
     assert "newsflow_dead_letters 1.0" in text
+    assert 'newsflow_topic_length{topic="articles"} 0.0' in text
+    assert "newsflow_topic_dropped_unread_total" in text
     _, page = get(f"{monitor}/")
     assert "the feed is gone (HTTP 410)" in page
 
