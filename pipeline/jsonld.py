@@ -26,6 +26,7 @@ class LinkedData:
     """The fields newsflow reads from a page's schema.org article object."""
 
     headline: str | None = None
+    name: str | None = None
     authors: list[str] = field(default_factory=list)
     published: str | None = None
     modified: str | None = None
@@ -129,7 +130,8 @@ def _fields(obj: dict[str, Any]) -> LinkedData:
         tags = []
     image = obj.get("image") or obj.get("thumbnailUrl")
     return LinkedData(
-        headline=_text(obj.get("headline")) or _text(obj.get("name")),
+        headline=_text(obj.get("headline")),
+        name=_text(obj.get("name")),
         authors=_names(obj.get("author") or obj.get("creator")),
         published=_text(obj.get("datePublished")) or _text(obj.get("dateCreated")),
         modified=_text(obj.get("dateModified")),

@@ -14,7 +14,7 @@ from pipeline.authors import clean_authors, parse_byline
 from pipeline.dates import ParsedDate, date_from_url, parse_date
 from pipeline.jsonld import LinkedData, read_jsonld
 from pipeline.selectors import DATE_HINT, DATE_IN_TEXT, AUTHOR_HINT, AUTHOR_NAME, AUTHOR_NOISE, AUTHOR_NOISE_CLASS
-from pipeline.titles import page_title
+from pipeline.titles import page_title, text_similarity
 
 __all__ = ["PageMetadata", "extract_metadata", "quiet_parse_date"]
 
@@ -127,9 +127,9 @@ def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
     meta = idx.meta
     byline_names, byline_source, byline_date = _dom_byline(idx)
     site_name = (_first(meta, _SITE_KEYS, reject=_URLISH) or ld.publisher or byline_source)
-    structured = ld.headline or _first(meta, _TITLE_KEYS)
     heading_texts = [" ".join(h.get_text(" ").split()) for h in idx.headings[:6]]
     title = page_title(idx.titles[0] if idx.titles else None, heading_texts, idx.hints, site_name)
+    structured = _ld_title(ld, title) or _first(meta, _TITLE_KEYS)
     if structured:
         structured = " ".join(structured.split())
     sites = tuple(s for s in (site_name, ld.publisher, byline_source) if s)
@@ -178,6 +178,18 @@ def _first(meta: dict[str, str], keys: tuple[str, ...], reject: re.Pattern[str] 
         if value and not (reject and reject.search(value)):
             return value
     return None
+
+
+def _ld_title(ld: LinkedData, title: str | None) -> str | None:
+    # "name" and "headline" should agree; when they differ, the one the page title resembles wins
+    # (some sites put the site's name in "name", others a description in "headline").
+    if ld.name and ld.headline and ld.name != ld.headline and title:
+        if text_similarity(ld.headline, title) > 0.75 and text_similarity(ld.name, title) <= 0.75:
+            return ld.headline
+        if text_similarity(ld.name, title) > 0.75:
+            return ld.name
+        return ld.headline
+    return ld.headline or ld.name
 
 
 def _first_date(values: list[str | None]) -> str | None:

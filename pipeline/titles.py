@@ -10,6 +10,7 @@ _SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014\\/>»·•:]{1,2}\s+")
 _SEPARATOR_END = re.compile(_SEPARATOR.pattern + "$")
 _HIERARCHY = re.compile(r"\s[\\/>»]\s")
 _WORD = re.compile(r"\w+")
+_TOKEN = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> int:
@@ -17,7 +18,8 @@ def _words(text: str) -> int:
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    # Headings often end in a permalink mark ("¶", "#") that the <title> does not have.
+    return " ".join(text.split()).strip(" ¶#§").casefold()
 
 
 def page_title(raw: str | None, headings: list[str], hints: list[str], site_name: str | None) -> str | None:
@@ -27,16 +29,41 @@ def page_title(raw: str | None, headings: list[str], hints: list[str], site_name
         return next((h for h in headings if 0 < len(h) < 300), None)
     candidates = [h for h in [*headings, *hints] if h]
     folded = _norm(title)
-    # A heading that is the whole <title> or one side of a separator is the headline itself.
+    # A heading that is the whole <title> or one side of a separator is the headline itself;
+    # real headings (h1, h2) are asked before elements that are only named "title".
+    if any(_norm(text) == folded for text in candidates):
+        return title
+    confirmed: list[tuple[int, int, str]] = []  # (length, 1 for the leading part, text)
     for text in candidates:
         norm = _norm(text)
-        if norm == folded:
-            return text
-    for text in candidates:
-        norm = _norm(text)
-        if _words(norm) >= 2 and (folded.startswith(norm) or folded.endswith(norm)) and _is_split_point(folded, norm):
-            return text
-    return strip_site_suffix(title, site_name, candidates)
+        if _words(norm) < 2 or len(norm) > len(folded):
+            continue
+        if folded.startswith(norm) and _is_split_point(folded, norm):
+            confirmed.append((len(norm), 1, _segment(title, text, 0, len(norm))))
+        elif folded.endswith(norm) and _is_split_point(folded, norm):
+            confirmed.append((len(norm), 0, _segment(title, text, len(folded) - len(norm), len(folded))))
+    if confirmed:
+        # The site's own name is often a heading too (in the masthead): the headline is the longer
+        # part; on a tie, the leading one ("Headline - Site" is the common order).
+        return max(confirmed)[2]
+    return strip_site_suffix(title, site_name)
+
+
+def _segment(title: str, heading: str, start: int, end: int) -> str:
+    # The confirmed part as the <title> writes it; the heading's own text if case folding moved offsets.
+    if len(title.casefold()) == len(title):
+        return title[start:end].strip()
+    return " ".join(heading.split()).strip(" ¶#§")
+
+
+def text_similarity(a: str, b: str) -> float:
+    """readability's measure: the share of ``b``'s tokens (by length) that also occur in ``a``."""
+    tokens_a = set(_TOKEN.findall(a.lower()))
+    tokens_b = _TOKEN.findall(b.lower())
+    if not tokens_a or not tokens_b:
+        return 0.0
+    unique = [t for t in tokens_b if t not in tokens_a]
+    return 1 - len(" ".join(unique)) / len(" ".join(tokens_b))
 
 
 def _is_split_point(title: str, part: str) -> bool:
@@ -45,11 +72,13 @@ def _is_split_point(title: str, part: str) -> bool:
     return bool(_SEPARATOR_END.search(title[: len(title) - len(part)]))
 
 
-def strip_site_suffix(title: str, site_name: str | None = None, headings: list[str] | None = None) -> str:
+def strip_site_suffix(title: str, site_name: str | None = None) -> str:
     """``Headline - Site`` -> ``Headline`` (also ``Site | Headline``), readability's rules, site-aware."""
     parts = _SEPARATOR.split(title)
     if len(parts) < 2:
-        return _colon_rule(title, headings or [])
+        # No separator: keep it whole. (readability also cuts "Site: Headline" at the colon, but news
+        # headlines use colons themselves: "Russia won't recognize NK's status: Putin".)
+        return title
     if site_name:
         site = _norm(site_name)
         kept = [p for p in parts if _norm(p) != site]
@@ -80,14 +109,3 @@ def _last_separator(title: str) -> int:
 def _first_separator_end(title: str) -> int:
     match = _SEPARATOR.search(title)
     return match.end() if match else 0
-
-
-def _colon_rule(title: str, headings: list[str]) -> str:
-    if ": " not in title or any(_norm(h) == _norm(title) for h in headings):
-        return title
-    after = title[title.rfind(":") + 1:].strip()
-    if _words(after) < 3:
-        after = title[title.find(":") + 1:].strip()
-    elif _words(title[: title.find(":")]) > 5:
-        return title
-    return after or title
