@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bs4 import NavigableString, Tag
 
 from pipeline.scoring import Pass, Run, class_weight, hint
-from pipeline.selectors import COMMAS, HEADINGS, SHARE, VIDEO_HOSTS
+from pipeline.selectors import COMMAS, CREDIT, HEADINGS, SHARE, VIDEO_HOSTS
 
 __all__ = ["prepare_article"]
 
@@ -17,6 +17,7 @@ _TEXTISH = frozenset(["span", "li", "td", "blockquote", "dl", "div", "img", "ol"
 _AD_WORDS = re.compile(r"^(ad(vertising|vertisement)?|pub(licité)?|werb(ung)?|广告|Реклама|Anuncio)$", re.I)
 _LOADING = re.compile(r"^((loading|正在加载|Загрузка|chargement|cargando)(…|\.\.\.)?)$", re.I)
 _SHARE_MAX = 500
+_CREDIT_MAX = 120
 _CLEANED = frozenset(["form", "fieldset", "table", "ul", "div"])
 
 
@@ -204,6 +205,8 @@ def prepare_article(items: list[Tag | Run], pas: Pass) -> None:
                 pas.drop(node, f"{name} element")
             elif SHARE.search(hint(node)) and pas.text_len.get(id(node), 0) < _SHARE_MAX:
                 pas.drop(node, "share or follow block")
+            elif CREDIT.search(hint(node)) and pas.text_len.get(id(node), 0) < _CREDIT_MAX:
+                pas.drop(node, "image credit")
             elif name in ("h1", "h2") and class_weight(node, pas.flags) < 0:
                 pas.drop(node, "heading with a negative class/id")
         if not pas.flags.clean_conditionally:

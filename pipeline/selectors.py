@@ -47,7 +47,7 @@ UNLIKELY = re.compile(
 # More boilerplate words of today's sites (prompts, banners, recommendation widgets).
 UNLIKELY_MORE = re.compile(
     r"cookie|consent|newsletter|subscribe|paywall|share-?bar|sharing|navbar|most-?popular|trending|"
-    r"outbrain|taboola",
+    r"outbrain|taboola|author-?bio|about-?the-?author|bio-?box|more-?stories|recirc",
     re.I,
 )
 # An id of four or more hyphenated words is a heading's slug, not a layout name: such ids are not
@@ -61,6 +61,8 @@ NEGATIVE = re.compile(
     r"newsletter|subscribe|cookie|disqus|byline|author-?bio|nav\b",
     re.I,
 )
+# Image credits and copyright lines repeated as text ("Photo: Getty Images").
+CREDIT = re.compile(r"(?<![a-z])(?:credit|credits|photo-?credit|image-?credit|copyright)(?![a-z])", re.I)
 SHARE = re.compile(r"(\b|_)(share|sharedaddy|social|follow)(\b|_)", re.I)
 BYLINE = re.compile(r"byline|author|dateline|writtenby|p-author", re.I)
 COMMAS = re.compile(r"[\u002C\u060C\uFE50\uFE10\uFE11\u2E41\u2E34\u2E32\uFF0C]")

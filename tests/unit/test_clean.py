@@ -130,3 +130,14 @@ def test_whitespace_collapses_like_a_browser() -> None:
     assert first == ("Line one of the source, with a no-break space and\u3000an ideographic one.\n"
                      "After the break, more words so that the paragraph is long enough.")
     assert text.endswith("keep\n  this")
+
+
+def test_image_credits_and_author_boxes_dropped() -> None:
+    story = "".join(f"<p>Paragraph {i} of the story, with commas, and enough words to be kept.</p>" for i in range(8))
+    html = (f"<html><body><article><figure><img src='/a.jpg'><figcaption>The harbour at dawn."
+            f"<span class='credit'>Photo: Jane Roe/Agency</span></figcaption></figure>{story}"
+            "<div class='about-the-author'><p>John Smith writes about ships and has done so for many years, "
+            "for several papers.</p></div></article></body></html>")
+    text = clean(parse_html(html), URL).text
+    assert "The harbour at dawn." in text
+    assert "Jane Roe" not in text and "writes about ships" not in text
