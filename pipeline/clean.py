@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Tag
 
 from pipeline.conditional import prepare_article
 from pipeline.render import render
-from pipeline.scoring import Flags, Pass, Run, block_holders, hint, link_density, readerable_score, score_page, text_of
+from pipeline.scoring import Flags, Pass, Run, block_holders, hint, link_density, score_page, text_of
+from pipeline.selectors import MAYBE_CONTENT, UNLIKELY
 
 __all__ = ["Cleaned", "clean"]
 
@@ -143,3 +145,17 @@ def _describe(tag: Tag) -> str:
     classes = str(tag.attrs.get("class") or "").split()
     ident = tag.attrs.get("id")
     return tag.name + (f"#{ident}" if ident else "") + "".join(f".{c}" for c in classes[:3])
+
+
+def readerable_score(root: Tag) -> float:
+    """readability's isProbablyReaderable measure: sum of sqrt(length - 140) over long paragraphs."""
+    total = 0.0
+    for el in root.find_all(["p", "pre", "article"]):
+        if UNLIKELY.search(hint(el)) and not MAYBE_CONTENT.search(hint(el)):
+            continue
+        length = len(el.get_text().strip())
+        if length >= 140:
+            total += math.sqrt(length - 140)
+            if total > 20:
+                break
+    return total

@@ -6,7 +6,6 @@ so a retry with looser rules can run again on the same tree and ``explain`` can 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from bs4 import NavigableString, Tag
@@ -15,8 +14,9 @@ from pipeline.selectors import (
     BLOCK_INSIDE_DIV, BYLINE, COMMAS, HIDDEN_STYLE, JUNK_TAGS, MAYBE_CONTENT, NEGATIVE, PHRASING_TAGS,
     POSITIVE, SCORED_TAGS, SLUG_ID, UNLIKELY, UNLIKELY_MORE, UNLIKELY_ROLES,
 )
+from pipeline.titles import text_similarity
 
-__all__ = ["Run", "Pass", "Flags", "score_page", "hint", "class_weight", "text_of"]
+__all__ = ["Run", "Pass", "Flags", "score_page", "block_holders", "hint", "class_weight", "link_density", "text_of"]
 
 Item = Tag  # an element of the page; text runs inside mixed divs are ``Run``
 
@@ -146,7 +146,7 @@ def _runs(div: Tag, holders: set[int]) -> list[Run]:
     return [r for r in runs if r.text]
 
 
-def _walk(root: Tag, pas: Pass, title_words: set[str], holders: set[int]) -> list[Tag | Run]:
+def _walk(root: Tag, pas: Pass, title: str | None, holders: set[int]) -> list[Tag | Run]:
     """Drop junk, hidden and unlikely nodes; return the elements (and runs) to score, in page order."""
     to_score: list[Tag | Run] = []
     flags = pas.flags
@@ -182,7 +182,7 @@ def _walk(root: Tag, pas: Pass, title_words: set[str], holders: set[int]) -> lis
                 if role in UNLIKELY_ROLES:
                     pas.drop(tag, f"role {role}")
                     continue
-        if name in ("h1", "h2") and title_words and _similar(title_words, text_of(tag)) > 0.75:
+        if name in ("h1", "h2") and title and text_similarity(title, text_of(tag)) > 0.75:
             pas.drop(tag, "repeats the title")
             continue
         if name in ("div", "section", "header", "h1", "h2", "h3", "h4", "h5", "h6") and _is_empty(tag):
@@ -213,18 +213,6 @@ def _is_empty(tag: Tag) -> bool:
         elif str(child).strip():
             return False
     return True
-
-
-def _similar(title_words: set[str], text: str) -> float:
-    words = [w for w in _tokens(text)]
-    if not words:
-        return 0.0
-    unique = [w for w in words if w not in title_words]
-    return 1 - len(" ".join(unique)) / max(1, len(" ".join(words)))
-
-
-def _tokens(text: str) -> list[str]:
-    return [w for w in "".join(c if c.isalnum() else " " for c in text.lower()).split() if w]
 
 
 def _initial(tag: Tag, flags: Flags) -> float:
@@ -298,8 +286,7 @@ def _measure(pas: Pass) -> None:
 def score_page(root: Tag, flags: Flags, title: str | None, holders: set[int]) -> Pass:
     """Run one pass: drop boilerplate, score paragraphs, pick the top container."""
     pas = Pass(flags)
-    title_words = set(_tokens(title)) if title else set()
-    scored = _walk(root, pas, title_words, holders)
+    scored = _walk(root, pas, title, holders)
     _measure(pas)
     for el in scored:
         if isinstance(el, Run):
@@ -394,17 +381,3 @@ def _ancestor_ids(tag: Tag) -> set[int]:
 
 def _element_count(tag: Tag, pas: Pass) -> int:
     return sum(1 for c in tag.contents if isinstance(c, Tag) and id(c) not in pas.dropped)
-
-
-def readerable_score(root: Tag) -> float:
-    """readability's isProbablyReaderable measure: sum of sqrt(length - 140) over long paragraphs."""
-    total = 0.0
-    for el in root.find_all(["p", "pre", "article"]):
-        if UNLIKELY.search(hint(el)) and not MAYBE_CONTENT.search(hint(el)):
-            continue
-        length = len(el.get_text().strip())
-        if length >= 140:
-            total += math.sqrt(length - 140)
-            if total > 20:
-                break
-    return total
