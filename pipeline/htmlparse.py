@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import codecs
 import re
+import warnings
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 
 __all__ = ["decode_html", "parse_html", "prestrip"]
 
@@ -21,6 +22,10 @@ _SUPERSETS = {
     "sjis": "cp932", "x-sjis": "cp932", "windows-31j": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
     "tis-620": "cp874", "iso-8859-9": "cp1254", "big5": "big5hkscs", "utf8": "utf-8",
 }
+_NOT_PAGE_ENCODINGS = frozenset(
+    ["idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7", "unicode-internal",
+     "utf-32", "utf-32-le", "utf-32-be"]
+)
 _SNIFF_BYTES = 4096
 _DETECT_BYTES = 65536
 
@@ -38,9 +43,20 @@ def _codec(label: str | None) -> str | None:
     label = label.strip().lower()
     label = _SUPERSETS.get(label, label)
     try:
-        return codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    # Only real text encodings: a page may name any codec ("rot13", "zlib", "idna", "utf-7"...).
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_ENCODINGS:
+        return None
+    return info.name
+
+
+def _ascii_compatible(name: str) -> bool:
+    try:
+        return b"<meta charset=x>".decode(name) == "<meta charset=x>"
+    except (LookupError, UnicodeError, ValueError):
+        return False
 
 
 def _detect(data: bytes) -> str | None:
@@ -64,14 +80,22 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
     meta = _META_CHARSET.search(data[:_SNIFF_BYTES])
     declared.append(_codec(meta[1].decode("ascii", "ignore")) if meta else None)
     for label in declared:
-        if label and not label.startswith("utf-16"):  # a meta tag that says utf-16 is always wrong
-            return data.decode(label, errors="replace")
+        # A label that is not ASCII-compatible (UTF-16 without a BOM, EBCDIC) is wrong about the
+        # page, or its <meta> could not have been read: browsers ignore it too; detection decides.
+        if label and _ascii_compatible(label):
+            try:
+                return data.decode(label, errors="replace")
+            except (LookupError, UnicodeError, ValueError):
+                continue
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     name = _detect(data) or "cp1252"
-    return data.decode(name, errors="replace")
+    try:
+        return data.decode(name, errors="replace")
+    except (LookupError, UnicodeError, ValueError):
+        return data.decode("cp1252", errors="replace")
 
 
 def prestrip(text: str) -> str:
@@ -117,7 +141,12 @@ def parse_html(text: str) -> BeautifulSoup:
     text = text.translate(_CONTROLS) if _HAS_CONTROLS.search(text) else text
     # multi_valued_attributes=None keeps class as one string: splitting every class attribute into a
     # list costs a tenth of the parse, and the cleaner only ever matches patterns against the string.
-    return BeautifulSoup(prestrip(text), "lxml", multi_valued_attributes=None)
+    with warnings.catch_warnings():
+        # A page that is only "http://..." or an XHTML/XML page is still a page to us: bs4's hints
+        # about URLs, file names and XML are meant for people calling it by hand.
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(prestrip(text), "lxml", multi_valued_attributes=None)
 
 
 _CONTROLS = {c: None for c in range(32) if c not in (9, 10, 13)}

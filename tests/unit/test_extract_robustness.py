@@ -106,3 +106,12 @@ def test_page_without_article() -> None:
         assert article.has_article is False
         assert article.text == ""
         assert article.word_count == 0
+
+
+def test_inputs_that_bs4_would_warn_about() -> None:
+    # filterwarnings = error: a warning from the parser would fail here.
+    for html in ("http://example.com/x", "story.html", "C:\\pages\\a.htm",
+                 "<?xml version='1.0'?><rss><channel><item><title>x</title></item></channel></rss>",
+                 "<?xml version='1.0' encoding='utf-8'?><html xmlns='http://www.w3.org/1999/xhtml'>"
+                 "<body><p>x</p></body></html>"):
+        _check(extract_article(html, URL))

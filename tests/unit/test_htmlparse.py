@@ -85,3 +85,13 @@ def test_br_runs_become_paragraphs() -> None:
 def test_parse_drops_control_characters() -> None:
     soup = parse_html("<p>a\x00b\x07c</p>")
     assert soup.get_text() == "abc"
+
+
+@pytest.mark.parametrize(
+    "label", ["rot13", "base64", "zlib", "idna", "punycode", "utf-7", "undefined", "unicode_escape",
+              "raw_unicode_escape", "quopri", "utf-32", "cp037", "utf-16", "x-nonsense", ""],
+)
+def test_hostile_charset_labels(label: str) -> None:
+    data = f'<meta charset="{label}"><p>caf\u00e9 \\x41 %</p>'.encode()
+    assert "café \\x41 %" in decode_html(data)
+    assert "café \\x41 %" in decode_html(data, f"text/html; charset={label}")
