@@ -115,3 +115,10 @@ def test_inputs_that_bs4_would_warn_about() -> None:
                  "<?xml version='1.0' encoding='utf-8'?><html xmlns='http://www.w3.org/1999/xhtml'>"
                  "<body><p>x</p></body></html>"):
         _check(extract_article(html, URL))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=20), st.binary(max_size=200))
+def test_never_raises_on_any_declared_charset(label: str, body: bytes) -> None:
+    data = f'<meta charset="{label}">'.encode("utf-8", "surrogatepass") + body
+    _check(extract_article(data, URL, content_type=f"text/html; charset={label}"))
