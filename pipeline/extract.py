@@ -13,7 +13,7 @@ from w3lib.url import canonicalize_url
 from pipeline.authors import clean_authors, parse_byline
 from pipeline.clean import Cleaned, clean
 from pipeline.dates import ParsedDate, load_zone
-from pipeline.htmlparse import decode_html, parse_html
+from pipeline.htmlparse import decode_html, parse_html, without_surrogates
 from pipeline.language import detect_language, normalize_language
 from pipeline.metadata import PageMetadata, extract_metadata, quiet_parse_date
 from pipeline.models import Article, FeedEntry, Source, content_hash
@@ -26,7 +26,11 @@ _TAG = re.compile(r"<[^>]+>")
 
 def article_id(canonical_url: str) -> str:
     """The stable id of a story: a hash of its canonical URL, normalized."""
-    return hashlib.sha256(canonicalize_url(canonical_url).encode()).hexdigest()[:32]
+    try:
+        normalized = canonicalize_url(canonical_url)
+    except ValueError:  # a URL that cannot be normalized still needs a stable id
+        normalized = canonical_url
+    return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def extract_article(
@@ -57,6 +61,7 @@ def extract_article(
     source.name     page (og:site_name, JSON-LD publisher, byline "Source:")
     ==============  ==========================================================================
     """
+    url = without_surrogates(url)
     entry = FeedEntry.model_validate(feed_entry) if isinstance(feed_entry, dict) else feed_entry
     zone = load_zone(timezone or (entry.timezone if entry else None))
     soup = parse_html(decode_html(html, content_type) if isinstance(html, bytes) else html)
@@ -145,5 +150,8 @@ def _plain(html: str | None) -> str | None:
 
 
 def _domain(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
     return host[4:] if host.startswith("www.") else host

@@ -8,7 +8,7 @@ import warnings
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 
-__all__ = ["decode_html", "parse_html", "prestrip"]
+__all__ = ["decode_html", "parse_html", "prestrip", "without_surrogates"]
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
@@ -139,6 +139,7 @@ def parse_html(text: str) -> BeautifulSoup:
     """Parse ``text`` with lxml, after dropping the parts no stage reads."""
     # NUL and other C0 controls make lxml stop or drop content; they never belong in a page.
     text = text.translate(_CONTROLS) if _HAS_CONTROLS.search(text) else text
+    text = without_surrogates(text)
     # multi_valued_attributes=None keeps class as one string: splitting every class attribute into a
     # list costs a tenth of the parse, and the cleaner only ever matches patterns against the string.
     with warnings.catch_warnings():
@@ -149,5 +150,13 @@ def parse_html(text: str) -> BeautifulSoup:
         return BeautifulSoup(prestrip(text), "lxml", multi_valued_attributes=None)
 
 
+def without_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (from a lenient decode) as U+FFFD: no encoder accepts them."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROLS = {c: None for c in range(32) if c not in (9, 10, 13)}
 _HAS_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

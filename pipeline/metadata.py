@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
@@ -278,6 +278,11 @@ def _absolute(base: str, value: str | None) -> str | None:
     if not value:
         return None
     try:
-        return urljoin(base, value.strip())
-    except ValueError:
+        url = urljoin(base, value.strip())
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:  # "http://[::1", "http://x:99999/": not a URL anyone can use
         return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return url

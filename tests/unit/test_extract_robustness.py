@@ -122,3 +122,11 @@ def test_inputs_that_bs4_would_warn_about() -> None:
 def test_never_raises_on_any_declared_charset(label: str, body: bytes) -> None:
     data = f'<meta charset="{label}">'.encode("utf-8", "surrogatepass") + body
     _check(extract_article(data, URL, content_type=f"text/html; charset={label}"))
+
+
+def test_lone_surrogates_and_unusable_urls() -> None:
+    for value in ("\ud800", "a\udcff b", "http://[::1", "http://[zz]/", "http://ex.com:99999/", "javascript:x"):
+        html = (f'<title>{value}</title><link rel="canonical" href="{value}"><meta property="og:image" '
+                f'content="{value}"><p><a href="{value}">x{value}</a><img src="{value}"></p>')
+        for url in (URL, value):
+            _check(extract_article(html, url))
