@@ -10,8 +10,10 @@ __all__ = ["Byline", "parse_byline", "clean_authors", "is_person_name"]
 # What may follow the names in a byline and so ends them: a source, a date, a role, a separator.
 _STOP = (
     r"(?:\s*(?:source|published|updated|posted|modified|photo|photos|reporting|via|filed|last updated"
-    r"|date|time|from)\s*:|\s+(?:edited|photographs?|photos|illustrations?|translated|reviewed|additional reporting)\s+by\b|\s+(?:on|at)\s+(?:\w+day|\w{3,9}\.? \d{1,2}|\d{1,2} \w{3,9}|\d)|\s*[|•·\u2022]|"
-    r"\s+[\u2013\u2014-]\s+|\s*\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\s*\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep"
+    r"|date|time|from)\s*:"
+    r"|\s+(?:edited|photographs?|photos|illustrations?|translated|reviewed|additional reporting)\s+by\b"
+    r"|\s+(?:on|at)\s+(?:\w+day|\w{3,9}\.? \d{1,2}|\d{1,2} \w{3,9}|\d)|\s*[|•·\u2022]"
+    r"|\s+[\u2013\u2014-]\s+|\s*\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\s*\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep"
     r"|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\s*\b\d{1,2}:\d\d|\s*\(|\s*\bupdated\b|\s*\bpublished\b|$)"
 )
 _BY = re.compile(r"^\s*(?:(?:written|posted|reported|story|text|words)\s+)?(?:by|von|par|por|door|di)\s*:?\s+", re.I)

@@ -18,8 +18,6 @@ from pipeline.titles import text_similarity
 
 __all__ = ["Run", "Pass", "Flags", "score_page", "block_holders", "hint", "class_weight", "link_density", "text_of"]
 
-Item = Tag  # an element of the page; text runs inside mixed divs are ``Run``
-
 
 @dataclass
 class Run:

@@ -68,8 +68,8 @@ def test_strip_site_suffix(raw: str, site: str | None, expected: str) -> None:
 
 
 def test_heading_confirms_headline() -> None:
-    title = page_title("Budget passes after all-night session - Metro - The Daily", ["Budget passes after all-night session"],
-                       [], None)
+    title = page_title("Budget passes after all-night session - Metro - The Daily",
+                       ["Budget passes after all-night session"], [], None)
     assert title == "Budget passes after all-night session"
 
 
