@@ -46,7 +46,7 @@ UNLIKELY = re.compile(
 )
 # More boilerplate words of today's sites (prompts, banners, recommendation widgets).
 UNLIKELY_MORE = re.compile(
-    r"cookie|consent|newsletter|subscribe|paywall|share-?bar|sharing|navbar|most-?popular|trending|"
+    r"cookie|consent|newsletter|share-?bar|sharing|navbar|most-?popular|trending|"
     r"outbrain|taboola|author-?bio|about-?the-?author|bio-?box|more-?stories|recirc",
     re.I,
 )

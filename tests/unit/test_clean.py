@@ -141,3 +141,10 @@ def test_image_credits_and_author_boxes_dropped() -> None:
     text = clean(parse_html(html), URL).text
     assert "The harbour at dawn." in text
     assert "Jane Roe" not in text and "writes about ships" not in text
+
+
+def test_metered_story_container_is_kept() -> None:
+    # Many sites wrap the story itself in a "paywall" or "subscriber" container.
+    story = "".join(f"<p>Paragraph {i} of the story, with commas, and enough words to be kept.</p>" for i in range(8))
+    html = f"<html><body><div class='paywall subscriber-only'>{story}</div><div class='sidebar'>x</div></body></html>"
+    assert clean(parse_html(html), URL).text.startswith("Paragraph 0 of the story")
