@@ -14,7 +14,7 @@ from pipeline.authors import clean_authors, parse_byline
 from pipeline.dates import ParsedDate, date_from_url, parse_date
 from pipeline.jsonld import LinkedData, read_jsonld
 from pipeline.selectors import DATE_HINT, DATE_IN_TEXT, AUTHOR_HINT, AUTHOR_NAME, AUTHOR_NOISE, AUTHOR_NOISE_CLASS
-from pipeline.titles import page_title, text_similarity
+from pipeline.titles import page_title, site_from_title, text_similarity
 
 __all__ = ["PageMetadata", "extract_metadata", "quiet_parse_date"]
 
@@ -99,7 +99,7 @@ def _index(soup: BeautifulSoup) -> _Index:
             continue
         if name == "title" and not idx.titles:
             idx.titles.append(el.get_text())
-        elif name in ("h1", "h2"):
+        elif name in ("h1", "h2", "h3"):
             idx.headings.append(el)
         elif name == "time":
             idx.times.append(el)
@@ -129,10 +129,14 @@ def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
     site_name = (_first(meta, _SITE_KEYS, reject=_URLISH) or ld.publisher or byline_source)
     heading_texts = [" ".join(h.get_text(" ").split()) for h in idx.headings[:6]]
     title = page_title(idx.titles[0] if idx.titles else None, heading_texts, idx.hints, site_name)
+    declared_site = site_name
+    # Last resort for the name: what <title> says besides the headline. Too weak to veto an author
+    # (a personal blog's <title> ends in its author's name), so it is not in ``sites`` below.
+    site_name = site_name or site_from_title(idx.titles[0] if idx.titles else None, title)
     structured = _ld_title(ld, title) or _first(meta, _TITLE_KEYS)
     if structured:
         structured = " ".join(structured.split())
-    sites = tuple(s for s in (site_name, ld.publisher, byline_source) if s)
+    sites = tuple(s for s in (declared_site, ld.publisher, byline_source) if s)
     meta_author = _first(meta, _AUTHOR_KEYS, reject=_URLISH)
     # JSON-LD names a Person on purpose: a blog whose site name is its author's name keeps it.
     named = clean_authors(ld.authors) or clean_authors([meta_author] if meta_author else [], sites)

@@ -8,6 +8,8 @@ __all__ = ["page_title", "strip_site_suffix"]
 
 _SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014\\/>»·•:]{1,2}\s+")
 _SEPARATOR_END = re.compile(_SEPARATOR.pattern + "$")
+_COLON = re.compile(r":\s+")
+_COLON_END = re.compile(r"\S:\s+$")
 _HIERARCHY = re.compile(r"\s[\\/>»]\s")
 _WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"[^\W_]+")
@@ -49,6 +51,25 @@ def page_title(raw: str | None, headings: list[str], hints: list[str], site_name
     return strip_site_suffix(title, site_name)
 
 
+def site_from_title(raw: str | None, headline: str | None) -> str | None:
+    """What ``<title>`` says besides the headline, when that is one short part: the site's name."""
+    title = " ".join((raw or "").split())
+    if not title or not headline or headline == title:
+        return None
+    if title.startswith(headline):
+        rest = title[len(headline):]
+        parts = [p for p in _SEPARATOR.split(" " + rest.lstrip(":") + " ") if p.strip()]
+        candidate = parts[-1] if parts else ""
+    elif title.endswith(headline):
+        rest = title[: len(title) - len(headline)]
+        parts = [p for p in _SEPARATOR.split(" " + rest.rstrip().rstrip(":") + " ") if p.strip()]
+        candidate = parts[0] if parts else ""
+    else:
+        return None
+    candidate = candidate.strip(" |-:\u2013\u2014·•»")
+    return candidate if 0 < _words(candidate) <= 5 else None
+
+
 def _segment(title: str, heading: str, start: int, end: int) -> str:
     # The confirmed part as the <title> writes it; the heading's own text if case folding moved offsets.
     if len(title.casefold()) == len(title):
@@ -67,9 +88,11 @@ def text_similarity(a: str, b: str) -> float:
 
 
 def _is_split_point(title: str, part: str) -> bool:
+    # Besides the separators, a heading may confirm "Blog name: Headline" at its colon.
     if title.startswith(part):
-        return bool(_SEPARATOR.match(title, len(part)))
-    return bool(_SEPARATOR_END.search(title[: len(title) - len(part)]))
+        return bool(_SEPARATOR.match(title, len(part)) or _COLON.match(title, len(part)))
+    head = title[: len(title) - len(part)]
+    return bool(_SEPARATOR_END.search(head) or _COLON_END.search(head))
 
 
 def strip_site_suffix(title: str, site_name: str | None = None) -> str:

@@ -9,7 +9,7 @@ import pytest
 from pipeline.authors import clean_authors, parse_byline
 from pipeline.htmlparse import parse_html
 from pipeline.metadata import PageMetadata, extract_metadata
-from pipeline.titles import page_title, strip_site_suffix
+from pipeline.titles import page_title, site_from_title, strip_site_suffix
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
 URL = "https://courier.example/news/2021/03/04/cycle-lanes"
@@ -131,3 +131,22 @@ def test_date_from_url_when_page_has_none() -> None:
 def test_empty_document() -> None:
     meta = extract_metadata(parse_html(""), "https://x.example/")
     assert meta.title is None and meta.authors == [] and meta.published is None
+
+
+def test_blog_name_colon_headline_and_site_from_title() -> None:
+    html = ("<html><head><title>The Quiet Compiler: Why our collector paused for 900 ms</title></head><body>"
+            "<h1><a href='/'>The Quiet Compiler</a></h1><h3 class='entry-header'>Why our collector paused for"
+            " 900 ms</h3><p>Text.</p></body></html>")
+    meta = extract_metadata(parse_html(html), "https://blog.example/p/1")
+    assert meta.title == "Why our collector paused for 900 ms"
+    assert meta.site_name == "The Quiet Compiler"
+
+
+@pytest.mark.parametrize(
+    ("raw", "headline", "site"),
+    [("Headline here - Section - The Daily", "Headline here", "The Daily"),
+     ("Site | Headline here", "Headline here", "Site"),
+     ("Headline here", "Headline here", None)],
+)
+def test_site_from_title(raw: str, headline: str, site: str | None) -> None:
+    assert site_from_title(raw, headline) == site
