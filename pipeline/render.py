@@ -40,6 +40,7 @@ class _Out:
     pre: int = 0
     cells: list[int] = field(default_factory=lambda: [0])
     trailers: list[str] = field(default_factory=list)
+    links: list[bool] = field(default_factory=list)
 
     def flush(self) -> None:
         raw = "".join(self.text_buf)
@@ -136,7 +137,9 @@ def _open(tag: Tag, out: _Out) -> None:
     elif name == "a":
         href = tag.attrs.get("href")
         link = _abs(out.url, href) if isinstance(href, str) else None
-        out.html_buf.append(f'<a href="{htmllib.escape(link)}">' if link else "<a>")
+        out.links.append(link is not None)  # an <a> without a usable href is left out, its text kept
+        if link:
+            out.html_buf.append(f'<a href="{htmllib.escape(link)}">')
     elif name in ("td", "th"):
         if out.cells[-1]:
             out.text_buf.append(_CELL)
@@ -160,7 +163,8 @@ def _open(tag: Tag, out: _Out) -> None:
 def _close(tag: Tag, out: _Out) -> None:
     name = tag.name
     if name == "a":
-        out.html_buf.append("</a>")
+        if out.links and out.links.pop():
+            out.html_buf.append("</a>")
     elif name == "tr":
         out.flush()
         out.cells.pop()

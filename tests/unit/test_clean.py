@@ -148,3 +148,14 @@ def test_metered_story_container_is_kept() -> None:
     story = "".join(f"<p>Paragraph {i} of the story, with commas, and enough words to be kept.</p>" for i in range(8))
     html = f"<html><body><div class='paywall subscriber-only'>{story}</div><div class='sidebar'>x</div></body></html>"
     assert clean(parse_html(html), URL).text.startswith("Paragraph 0 of the story")
+
+
+def test_links_without_usable_href_keep_only_their_text() -> None:
+    paragraph = ("<p>Text with a <a name='x'>named anchor</a>, a <a href='javascript:x()'>script link</a> and "
+                 "a <a href='/ok'>real link</a>, long enough to be kept.</p>")
+    html = f"<html><body><article>{paragraph * 8}</article></body></html>"
+    out = clean(parse_html(html), URL).html
+    assert '<a href="https://courier.example/ok">real link</a>' in out
+    assert "named anchor" in out and "script link" in out
+    assert "<a>" not in out and "javascript:" not in out
+    assert out.count("<a ") == out.count("</a>") == 8
