@@ -23,6 +23,7 @@ _MAX_TRAILER = 200
 # control from the page, so these cannot come from its text.
 _BR = "\x00"
 _CELL = "\x01"
+_LINK_TAG = re.compile(r"(<a [^>]*>|</a>)")
 _WS = re.compile(r"[ \t\n\r\f]+")
 
 
@@ -64,9 +65,28 @@ class _Out:
             return
         self.texts.append(text)
         kind = self.kinds[-1]
+        html_raw = _balance_links(html_raw)
         body = " ".join(html_raw.split()) if kind != "pre" else html_raw.strip("\n")
         tag = "p" if kind == "pre" else kind
         self.html.append(f"<{tag}>{body}</{tag}>")
+
+
+def _balance_links(html: str) -> str:
+    # A block that starts or ends inside a link (<a><div>..</div></a>) gets its own balanced <a>.
+    if "<a" not in html and "</a>" not in html:
+        return html
+    out: list[str] = []
+    depth = 0
+    for piece in _LINK_TAG.split(html):
+        if piece == "</a>":
+            if depth:
+                depth -= 1
+                out.append(piece)
+            continue
+        if piece.startswith("<a "):
+            depth += 1
+        out.append(piece)
+    return "".join(out) + "</a>" * depth
 
 
 def _src(tag: Tag, base: str) -> str | None:
