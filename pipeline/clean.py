@@ -26,6 +26,7 @@ _ATTEMPTS = (
 # extracted text is short holds no story: a home page, a login wall, an error page.
 _MIN_READERABLE = 10.0
 # ... unless it still has two real paragraphs (sentences of some length): a short story is a story.
+_MAX_LINK_DENSITY = 0.5
 _SENTENCE_END = frozenset('.!?"\'”’»…。！？')
 
 
@@ -64,6 +65,8 @@ def clean(soup: BeautifulSoup, url: str, title: str | None = None, *, explain: b
     size, texts, html, pas, items, trailers = best
     sentences = sum(1 for t in texts if len(t) >= 80 and t.rstrip()[-1:] in _SENTENCE_END)
     has_article = size >= _MIN_CHARS or sentences >= 2 or readerable_score(root) >= _MIN_READERABLE
+    if has_article and _items_link_density(items, pas) > _MAX_LINK_DENSITY:
+        has_article = False  # what is left is mostly links: menus and teaser lists, not a story
     if not has_article:
         texts, html = [], ""
     notes = _explain(pas, items, trailers, has_article) if explain else []
@@ -103,6 +106,18 @@ def _assemble(root: Tag, pas: Pass) -> list[Tag | Run]:
             if _paragraph_like(text_of(child), link_density(child, pas)):
                 items.append(child)
     return items
+
+
+def _items_link_density(items: list[Tag | Run], pas: Pass) -> float:
+    total = linked = 0.0
+    for item in items:
+        if isinstance(item, Run):
+            size = len(item.text)
+            total, linked = total + size, linked + size * link_density(item, pas)
+        else:
+            total += pas.text_len.get(id(item), 0)
+            linked += pas.link_len.get(id(item), 0.0)
+    return linked / total if total else 0.0
 
 
 def _paragraph_like(text: str, density: float) -> bool:

@@ -101,6 +101,8 @@ def test_page_without_article() -> None:
         "<form><input name=user><input type=password name=pw><button>Log in</button></form><p>Please log in.</p>",
         "<h1>404 Not Found</h1><p>The page you requested could not be found.</p>",
         "",
+        # A big page of nothing but link lists: the looser retries find text, but it is all links.
+        f"<div class='block'><ul class='menu'>{nav}</ul></div>" * 50,
     ):
         article = extract_article(f"<html><head><title>Home</title></head><body>{body}</body></html>", URL)
         assert article.has_article is False
