@@ -47,16 +47,18 @@ class DeadLetters:
         fields = {"stage": stage, "error": error, "message": message, "attempts": attempts,
                   "feed_url": feed_url, "url": url, "task": task, "args": args,
                   "failed_at": time.time()}
-        return self.redis.xadd(self.stream, {k: orjson.dumps(v) for k, v in fields.items()}).decode()
+        letter_id: Any = self.redis.xadd(self.stream, {k: orjson.dumps(v) for k, v in fields.items()})
+        return str(letter_id.decode())
 
     def list(self, count: int | None = None) -> list[DeadLetter]:
         """The dead letters, oldest first."""
-        return [self._decode(mid, f) for mid, f in self.redis.xrange(self.stream, count=count)]
+        found: Any = self.redis.xrange(self.stream, count=count)
+        return [self._decode(mid, f) for mid, f in found]
 
     def get(self, letter_id: str) -> DeadLetter | None:
         """One dead letter by ID, or None."""
         try:
-            found = self.redis.xrange(self.stream, letter_id, letter_id)
+            found: Any = self.redis.xrange(self.stream, letter_id, letter_id)
         except redis.ResponseError:
             return None
         return self._decode(*found[0]) if found else None

@@ -9,7 +9,7 @@ from typing import Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 #: How the zone of a date was known: written with the value, taken from the feed's or source's
 #: configured zone, or unknown (the wall time was read as UTC).

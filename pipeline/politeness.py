@@ -10,6 +10,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
@@ -116,7 +117,7 @@ class RobotsPolicy:
 
     def _body(self, origin: str) -> str:
         key = keys.robots_key(origin)
-        stored = self.redis.get(key)
+        stored: Any = self.redis.get(key)
         if stored is not None:
             return stored.decode("utf-8", errors="replace")
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 
 from pipeline import keys
@@ -16,4 +18,5 @@ def incr(client: redis.Redis, name: str, amount: int = 1) -> None:
 
 def read_counters(client: redis.Redis) -> dict[str, int]:
     """Every counter, by name."""
-    return {k.decode(): int(v) for k, v in client.hgetall(keys.COUNTERS).items()}
+    raw: Any = client.hgetall(keys.COUNTERS)  # bytes, as the client does not decode responses
+    return {k.decode(): int(v) for k, v in raw.items()}
