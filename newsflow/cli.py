@@ -275,11 +275,19 @@ def feeds_export(fmt: str) -> None:
 @click.argument("file", type=click.File("rb"), default="-")
 @click.option("--url", default="http://localhost/", show_default=True, help="The page's URL (for links and ids).")
 @click.option("--timezone", help="IANA zone for dates written without one.")
-def extract(file: Any, url: str, timezone: str | None) -> None:
+@click.option("--explain", is_flag=True, help="Show which blocks were kept and dropped, and why.")
+def extract(file: Any, url: str, timezone: str | None, explain: bool) -> None:
     """Extract one page (FILE or stdin) and print its article JSON (schema v1)."""
+    page = file.read()
+    if explain:
+        from pipeline.explain import explain as explain_page
+
+        for step in explain_page(page, url):
+            click.echo(f"{step['action']:<8} {step['block']:<40} {step['reason']}  | {step['text']}")
+        return
     from pipeline.extract import extract_article
 
-    article = extract_article(file.read(), url, timezone=timezone)
+    article = extract_article(page, url, timezone=timezone)
     click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
 
 

@@ -136,3 +136,13 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_extract_explain_lists_kept_and_dropped_blocks(tmp_path: Path) -> None:
+    page = (ROOT / "newsflow/demo/site/articles/global-times-putin-nk.html").read_text(encoding="utf-8")
+    result = newsflow(tmp_path, "extract", "-", "--explain", stdin=page)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("kept") and "Russian President Vladimir Putin" in line for line in lines)
+    disqus = [line for line in lines if "Disqus" in line]
+    assert disqus and all(line.startswith("dropped") for line in disqus)
