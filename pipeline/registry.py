@@ -82,6 +82,21 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# The writes of a poll, one round trip each (a poll is mostly these; see bench/feeds_scale.py), and
+# only on a feed that is still registered: a feed removed meanwhile stays removed, with no stray hash.
+_SCHEDULE = """
+redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSET', KEYS[2], 'next_due', ARGV[3]) end
+return 0
+"""
+# ARGV[1] is '1' when the poll failed: then one more error in a row, and the count is returned.
+_RECORD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if ARGV[1] == '1' then return redis.call('HINCRBY', KEYS[1], 'error_count', 1) end
+return 0
+"""
+
 
 class FeedRegistry:
     """Feeds, their schedule and their seen entries, stored in Redis."""
@@ -91,6 +106,8 @@ class FeedRegistry:
         self.seen_limit = seen_limit
         self._claim = client.register_script(_CLAIM_DUE)
         self._unlock = client.register_script(_UNLOCK)
+        self._schedule = client.register_script(_SCHEDULE)
+        self._record = client.register_script(_RECORD)
 
     def add(self, feed: Feed, *, due: float | None = None) -> bool:
         """Register ``feed`` (or update its settings); False when it already existed."""
@@ -154,8 +171,7 @@ class FeedRegistry:
 
     def schedule(self, url: str, due: float) -> None:
         """Set the next due time of ``url`` (a feed removed meanwhile stays removed)."""
-        self.redis.zadd(keys.FEEDS_DUE, {url: due}, xx=True)
-        self.redis.hset(keys.feed_key(url), mapping=_encode({"next_due": due}))
+        self._schedule(keys=[keys.FEEDS_DUE, keys.feed_key(url)], args=[due, url, orjson.dumps(due)])
 
     def record_poll(self, url: str, *, status: str, etag: str | None = None,
                     last_modified: str | None = None, error: str | None = None,
@@ -165,8 +181,6 @@ class FeedRegistry:
         A ``warning`` (a feed parsed despite its faults) is shown like an error but is not counted.
         """
         key = keys.feed_key(url)
-        if not self.redis.exists(key):
-            return 0
         fields: dict[str, Any] = {"last_status": status, "last_polled_at": time.time()}
         if interval is not None:
             fields["interval"] = interval
@@ -176,13 +190,10 @@ class FeedRegistry:
                 fields["etag"] = etag
             if last_modified is not None:
                 fields["last_modified"] = last_modified
-            self.redis.hset(key, mapping=_encode(fields))
+            self._record(keys=[key], args=[0, *_flat(fields)])
             return 0
         fields["last_error"] = error
-        with self.redis.pipeline() as pipe:
-            pipe.hset(key, mapping=_encode(fields))
-            pipe.hincrby(key, "error_count", 1)
-            return int(pipe.execute()[1])
+        return int(self._record(keys=[key], args=[1, *_flat(fields)]))
 
     def disable(self, url: str, reason: str) -> None:
         """Stop polling ``url``; the reason shows in `newsflow feeds list`."""
@@ -241,6 +252,10 @@ class FeedRegistry:
 
 def _encode(fields: dict[str, Any]) -> dict[str, bytes]:
     return {k: orjson.dumps(v) for k, v in fields.items()}
+
+
+def _flat(fields: dict[str, Any]) -> list[str | bytes]:
+    return [item for pair in _encode(fields).items() for item in pair]
 
 
 def _decode(raw: dict[bytes, bytes]) -> dict[str, Any]:

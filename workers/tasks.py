@@ -22,18 +22,33 @@ from pipeline.stats import incr
 from workers import context
 from workers.app import app
 from workers.delivery import finish_replay, run_item
+from workers.queues import POLL_QUEUE
 
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+# One dispatcher run claims due feeds in batches until none is left, up to _DISPATCH_MAX: one batch
+# per run would cap polling at _DISPATCH_BATCH / dispatch_every (100 polls/s) whatever the workers
+# could do. It stops early while _POLL_BACKLOG polls wait, so that no queued poll outlives its lease.
+_DISPATCH_BATCH = 500
+_DISPATCH_MAX = 10_000
+_POLL_BACKLOG = 5_000
 
 
 @app.task(name="newsflow.dispatch_due_feeds", time_limit=60, soft_time_limit=50)
 def dispatch_due_feeds() -> int:
     """Enqueue one poll for each feed that is due."""
-    settings = context.settings()
-    urls = context.registry().claim_due(now=time.time(), lease=settings.poll_lease)
-    for url in urls:
-        poll_feed.delay(url)
-    return len(urls)
+    settings, registry, client = context.settings(), context.registry(), context.client()
+    sent = 0
+    with app.producer_or_acquire() as producer:
+        while sent < _DISPATCH_MAX and client.llen(POLL_QUEUE) < _POLL_BACKLOG:
+            urls = registry.claim_due(now=time.time(), lease=settings.poll_lease, limit=_DISPATCH_BATCH)
+            for url in urls:
+                poll_feed.apply_async((url,), producer=producer)
+            sent += len(urls)
+            if len(urls) < _DISPATCH_BATCH:
+                break
+    return sent
 
 
 @app.task(name="newsflow.poll_feed", time_limit=120, soft_time_limit=100)
@@ -46,10 +61,12 @@ def poll_feed(feed_url: str) -> dict[str, Any]:
     outcome = poll_once(feed_url, fetcher=context.fetcher(), registry=context.registry(),
                         settings=context.settings(),
                         enqueue=lambda entry: fetch_article.delay(entry.model_dump(mode="json")))
-    client = context.client()
-    incr(client, "feeds_polled")
-    incr(client, f"polls.{outcome.status}")
-    incr(client, "entries_new", outcome.new_entries)
+    with context.client().pipeline(transaction=False) as pipe:  # one round trip for the counters
+        incr(pipe, "feeds_polled")
+        incr(pipe, f"polls.{outcome.status}")
+        if outcome.new_entries:
+            incr(pipe, "entries_new", outcome.new_entries)
+        pipe.execute()
     return dataclasses.asdict(outcome)
 
 
