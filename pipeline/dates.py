@@ -82,6 +82,27 @@ def _parse_rfc2822(text: str) -> dt.datetime | None:
     return parsed
 
 
+# Zone abbreviations that news sites write after a time. Only the unambiguous ones (and the US
+# readings of CST, which US sites mean far more often than China's): an unknown name is dropped,
+# and the date then takes the configured zone like any date written without one.
+_HOUR = 3600
+_ABBREVIATIONS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "UT": 0, "WET": 0, "BST": _HOUR, "WEST": _HOUR, "CET": _HOUR,
+    "CEST": 2 * _HOUR, "EET": 2 * _HOUR, "EEST": 3 * _HOUR, "MSK": 3 * _HOUR, "JST": 9 * _HOUR,
+    "KST": 9 * _HOUR, "HKT": 8 * _HOUR, "SGT": 8 * _HOUR, "AEST": 10 * _HOUR, "AEDT": 11 * _HOUR,
+    "NZST": 12 * _HOUR, "NZDT": 13 * _HOUR, "EST": -5 * _HOUR, "EDT": -4 * _HOUR, "CST": -6 * _HOUR,
+    "CDT": -5 * _HOUR, "MST": -7 * _HOUR, "MDT": -6 * _HOUR, "PST": -8 * _HOUR, "PDT": -7 * _HOUR,
+    "AKST": -9 * _HOUR, "AKDT": -8 * _HOUR, "HST": -10 * _HOUR,
+}
+
+
+def _zone_named(name: str | None, offset: int | None) -> dt.tzinfo | None:
+    if offset is not None:
+        return dt.timezone(dt.timedelta(seconds=offset))
+    seconds = _ABBREVIATIONS.get((name or "").upper())
+    return None if seconds is None else dt.timezone(dt.timedelta(seconds=seconds), name)
+
+
 def _parse_other(text: str) -> dt.datetime | None:
     try:
         return dateutil_parser.isoparse(text)
@@ -90,6 +111,6 @@ def _parse_other(text: str) -> dt.datetime | None:
     if not re.search(r"\d", text):
         return None
     try:
-        return dateutil_parser.parse(text, fuzzy=False)
+        return dateutil_parser.parse(text, fuzzy=False, tzinfos=_zone_named)
     except (ValueError, OverflowError, TypeError):
         return None

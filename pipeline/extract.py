@@ -12,10 +12,10 @@ from w3lib.url import canonicalize_url
 
 from pipeline.authors import clean_authors, parse_byline
 from pipeline.clean import Cleaned, clean
-from pipeline.dates import ParsedDate, load_zone
+from pipeline.dates import ParsedDate, load_zone, parse_date
 from pipeline.htmlparse import decode_html, parse_html, without_surrogates
 from pipeline.language import detect_language, normalize_language
-from pipeline.metadata import PageMetadata, extract_metadata, quiet_parse_date
+from pipeline.metadata import PageMetadata, extract_metadata
 from pipeline.models import Article, FeedEntry, Source, content_hash
 
 __all__ = ["extract_article", "article_id"]
@@ -128,7 +128,7 @@ def _merge_authors(meta: PageMetadata, cleaned: Cleaned, entry: FeedEntry | None
 def _merge_date(page: str | None, feed: str | None, zone: Any) -> ParsedDate | None:
     # A date whose zone is written wins over one whose zone is configured or unknown;
     # between equals, the page's own date wins over the feed's.
-    candidates = [d for d in (quiet_parse_date(page, zone), quiet_parse_date(feed, zone)) if d is not None]
+    candidates = [d for d in (parse_date(page, zone), parse_date(feed, zone)) if d is not None]
     rank = {"explicit": 0, "configured": 1, "unknown": 2}
     return min(candidates, key=lambda d: rank[d.zone], default=None)
 

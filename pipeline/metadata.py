@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -16,7 +15,7 @@ from pipeline.jsonld import LinkedData, read_jsonld
 from pipeline.selectors import DATE_HINT, DATE_IN_TEXT, AUTHOR_HINT, AUTHOR_NAME, AUTHOR_NOISE, AUTHOR_NOISE_CLASS
 from pipeline.titles import page_title, site_from_title, text_similarity
 
-__all__ = ["PageMetadata", "extract_metadata", "quiet_parse_date"]
+__all__ = ["PageMetadata", "extract_metadata"]
 
 
 @dataclass(frozen=True)
@@ -169,13 +168,6 @@ def extract_metadata(soup: BeautifulSoup, url: str) -> PageMetadata:
     )
 
 
-def quiet_parse_date(value: str | None, zone: dt.tzinfo | None = None) -> ParsedDate | None:
-    """``parse_date`` without dateutil's warnings about zone names it does not know (e.g. "PST")."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return parse_date(value, zone)
-
-
 def _first(meta: dict[str, str], keys: tuple[str, ...], reject: re.Pattern[str] | None = None) -> str | None:
     for key in keys:
         value = meta.get(key)
@@ -198,7 +190,7 @@ def _ld_title(ld: LinkedData, title: str | None) -> str | None:
 
 def _first_date(values: list[str | None]) -> str | None:
     for value in values:
-        if value and quiet_parse_date(value) is not None:
+        if value and parse_date(value) is not None:
             return value.strip()
     return None
 

@@ -41,3 +41,10 @@ def test_unknown_zone_name_is_a_config_error() -> None:
 def test_date_in_url() -> None:
     assert date_from_url("https://x.example/2017/09/07/putin.html") == dt.date(2017, 9, 7)
     assert date_from_url("https://x.example/news/putin.html") is None
+
+
+def test_zone_abbreviations_are_offsets_and_unknown_ones_take_the_configured_zone() -> None:
+    assert parse_date("March 11, 2024 10:00 AM PST") == (dt.datetime(2024, 3, 11, 18, 0, tzinfo=UTC), "explicit")
+    assert parse_date("2024-03-11 10:00 CEST") == (dt.datetime(2024, 3, 11, 8, 0, tzinfo=UTC), "explicit")
+    paris = load_zone("Europe/Paris")
+    assert parse_date("March 11, 2024 10:00 AM XYZT", paris) == (dt.datetime(2024, 3, 11, 9, 0, tzinfo=UTC), "configured")
