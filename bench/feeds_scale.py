@@ -245,8 +245,6 @@ class Bench:
         self.home = home
         self.started = time.monotonic()
         self.redis_server = RedisServer(home / "redis", persistent=True)
-        self.url = self.redis_server.start()
-        self.client = redis.Redis.from_url(self.url)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.server: subprocess.Popen[bytes] | None = None
         self.port = 0
@@ -257,11 +255,16 @@ class Bench:
         self.urls: list[str] = []
         from pipeline.settings import Settings
 
-        # The children get no NEWSFLOW_* but ours, so they run with the default period.
-        self.dispatch_every = float(Settings.model_fields["dispatch_every"].default)
+        # The children get no NEWSFLOW_* but ours, so they run with the default period unless asked.
+        self.dispatch_every = args.dispatch_every or float(Settings.model_fields["dispatch_every"].default)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-        self.env.update(NEWSFLOW_REDIS_URL=self.url, NEWSFLOW_ALLOW_NETWORKS="127.0.0.0/8",
-                        NEWSFLOW_HOME=str(home), PYTHONPATH=str(ROOT))
+        self.env.update(NEWSFLOW_ALLOW_NETWORKS="127.0.0.0/8", NEWSFLOW_HOME=str(home), PYTHONPATH=str(ROOT))
+        if args.dispatch_every:
+            self.env["NEWSFLOW_DISPATCH_EVERY"] = str(args.dispatch_every)
+        # Last, so that nothing after it can fail before run() is inside the try that stops it.
+        self.url = self.redis_server.start()
+        self.env["NEWSFLOW_REDIS_URL"] = self.url
+        self.client = redis.Redis.from_url(self.url)
 
     # ---- processes
 
@@ -613,6 +616,8 @@ def main() -> int:
     parser.add_argument("--step", type=float, default=30.0, help="seconds per sweep rate")
     parser.add_argument("--workers", type=int, default=1, help="poll worker processes")
     parser.add_argument("--concurrency", type=int, default=8, help="threads per worker (newsflow run uses 8)")
+    parser.add_argument("--dispatch-every", type=float, default=None,
+                        help="seconds between dispatcher runs (NEWSFLOW_DISPATCH_EVERY); default: the setting's default")
     parser.add_argument("--first-timeout", type=float, default=240.0, help="cap on the first cycle, seconds")
     parser.add_argument("--budget", type=float, default=540.0, help="seconds the whole bench may take")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
