@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,9 +22,6 @@ from pipeline.retention import TopicReport, Trimmer
 from pipeline.routing import TopicsConfig
 
 __all__ = ["PublishOutcome", "Message", "Publisher", "Consumer", "known_topics", "read_topic"]
-
-#: Seconds between two sweeps of every known topic by one publisher (see ``Publisher._sweep``).
-SWEEP_EVERY_S = 60.0
 
 # Check the content hash and add to every topic in one atomic step: a task retried, redelivered
 # or run twice by two workers finds the hash recorded and publishes nothing; a changed story gets
@@ -84,7 +80,6 @@ class Publisher:
         self.config = config or TopicsConfig(default_maxlen=maxlen)
         self.trimmer = Trimmer(client)
         self._script = client.register_script(_PUBLISH)
-        self._last_sweep = time.monotonic()
 
     def publish(self, article: Article, topics: tuple[str, ...] | None = None,
                 feed_tags: list[str] | tuple[str, ...] = ()) -> PublishOutcome:
@@ -102,19 +97,17 @@ class Publisher:
         if published:
             for topic in topics:
                 self.trimmer.trim(topic, self.config.retention_for(topic))
-        self._sweep()
         return PublishOutcome(bool(published), int(revision), tuple(i.decode() for i in ids),
                               topics if published else ())
 
+    def sweep(self) -> int:
+        """Trim every known topic one step; returns the entries removed.
 
-    def _sweep(self) -> None:
-        # A topic that receives nothing is never trimmed by its own publishes, yet its `max_age`
-        # must still apply: about once a minute per process, trim every known topic one step.
-        if time.monotonic() - self._last_sweep < SWEEP_EVERY_S:
-            return
-        self._last_sweep = time.monotonic()
-        for topic in known_topics(self.redis):
-            self.trimmer.trim(topic, self.config.retention_for(topic))
+        A topic that receives nothing is never trimmed by its own publishes, yet its `max_age` must
+        still apply: beat runs this every minute.
+        """
+        return sum(self.trimmer.trim(topic, self.config.retention_for(topic)).trimmed
+                   for topic in known_topics(self.redis))
 
 
 def _decode_message(topic: str, message_id: bytes, fields: dict[bytes, bytes]) -> Message:

@@ -34,6 +34,7 @@ def celery_config(settings: Settings) -> dict[str, object]:
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
         "beat_schedule": {
+            "trim-topics": {"task": "newsflow.trim_topics", "schedule": 60.0, "options": {"expires": 120}},
             "dispatch-due-feeds": {
                 "task": "newsflow.dispatch_due_feeds",
                 "schedule": settings.dispatch_every,

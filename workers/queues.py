@@ -16,6 +16,7 @@ ROUTES = {
     "newsflow.poll_feed": {"queue": POLL_QUEUE},
     "newsflow.fetch_article": {"queue": FETCH_QUEUE},
     "newsflow.process_article": {"queue": PROCESS_QUEUE},
+    "newsflow.trim_topics": {"queue": PROCESS_QUEUE},
 }
 
 # Kombu's Redis transport keeps each queue in a list named after it, and messages handed to a

@@ -93,6 +93,12 @@ def fetch_article(self: Task, entry: dict[str, Any], replay_of: str | None = Non
     return run_item(self, "fetch", item.feed_url, item.link, work)
 
 
+@app.task(name="newsflow.trim_topics", time_limit=120, soft_time_limit=100)
+def trim_topics() -> int:
+    """Apply retention to every topic, also those that receive nothing (beat runs it every minute)."""
+    return context.publisher().sweep()
+
+
 @app.task(name="newsflow.process_article", bind=True, max_retries=None, time_limit=120, soft_time_limit=100)
 def process_article(self: Task, entry: dict[str, Any] | None, html: str, url: str, fetched_at: str,
                     replay_of: str | None = None) -> dict[str, Any]:
