@@ -50,7 +50,7 @@ def celery_config(settings: Settings) -> dict[str, object]:
 def create_app(settings: Settings | None = None) -> Celery:
     """A Celery app configured from ``settings`` (default: the environment)."""
     settings = settings or Settings()
-    celery = Celery("newsflow", include=["workers.tasks"])
+    celery = Celery("newsflow", include=["workers.tasks", "workers.websub_tasks"])
     celery.conf.update(celery_config(settings))
     return celery
 

@@ -187,7 +187,7 @@ class CallbackServer:
 
 def celery_enqueue(sub_id: str, body: bytes, content_type: str | None) -> None:
     """Hand a verified push to ``newsflow.websub_ingest`` (base64: the broker carries JSON only)."""
-    from workers.tasks import websub_ingest
+    from workers.websub_tasks import websub_ingest
 
     websub_ingest.delay(sub_id, base64.b64encode(body).decode("ascii"), content_type)
 

@@ -312,7 +312,8 @@ def push_stack(redis_server: RedisServer, tmp_path: Path,
 def test_poll_subscribes_a_push_reaches_articles_and_beat_renews(
         redis_client: redis.Redis, push_stack: tuple[CallbackServer, Worker], hub: TinyHub,
         site: tuple[str, Path]) -> None:
-    from workers.tasks import poll_feed, websub_renew
+    from workers.tasks import poll_feed
+    from workers.websub_tasks import websub_renew
 
     base, folder = site
     feed_url = f"{base}/feeds/world.xml"
