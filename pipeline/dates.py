@@ -99,8 +99,9 @@ _ABBREVIATIONS = {
 def _zone_named(name: str | None, offset: int | None) -> dt.tzinfo | None:
     if offset is not None:
         return dt.timezone(dt.timedelta(seconds=offset))
-    seconds = _ABBREVIATIONS.get((name or "").upper())
-    return None if seconds is None else dt.timezone(dt.timedelta(seconds=seconds), name)
+    abbreviation = (name or "").upper()
+    seconds = _ABBREVIATIONS.get(abbreviation)
+    return None if seconds is None else dt.timezone(dt.timedelta(seconds=seconds), abbreviation)
 
 
 def _parse_other(text: str) -> dt.datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import time
 import uuid
@@ -129,12 +130,13 @@ class FeedRegistry:
 
     def get(self, url: str) -> Feed | None:
         """The feed registered under ``url``, or None."""
-        raw = self.redis.hgetall(keys.feed_key(url))
+        raw: Any = self.redis.hgetall(keys.feed_key(url))
         return Feed.model_validate(_decode(raw)) if raw else None
 
     def list(self) -> list[Feed]:
         """Every registered feed, sorted by URL."""
-        urls = sorted(u.decode() for u in self.redis.smembers(keys.FEEDS_ALL))
+        members: Any = self.redis.smembers(keys.FEEDS_ALL)
+        urls = sorted(u.decode() for u in members)
         with self.redis.pipeline() as pipe:
             for url in urls:
                 pipe.hgetall(keys.feed_key(url))
@@ -164,9 +166,9 @@ class FeedRegistry:
             if taken:
                 self._unlock(keys=[key], args=[token])
 
-    def claim_due(self, *, now: float, lease: float, limit: int = 500) -> list[str]:
+    def claim_due(self, *, now: float, lease: float, limit: int = 500) -> builtins.list[str]:
         """Feeds due at ``now``, each held for ``lease`` seconds so that nobody else takes it."""
-        urls = self._claim(keys=[keys.FEEDS_DUE], args=[now, now + lease, limit])
+        urls: Any = self._claim(keys=[keys.FEEDS_DUE], args=[now, now + lease, limit])
         return [u.decode() for u in urls]
 
     def schedule(self, url: str, due: float) -> None:
@@ -221,12 +223,12 @@ class FeedRegistry:
             pipe.zadd(keys.FEEDS_DUE, {new: time.time()})
             pipe.execute()
 
-    def new_entries(self, url: str, entries: Iterable[FeedEntry]) -> list[FeedEntry]:
+    def new_entries(self, url: str, entries: Iterable[FeedEntry]) -> builtins.list[FeedEntry]:
         """The entries not seen before, or seen with another fingerprint (an updated entry)."""
         entries = list(entries)
         if not entries:
             return []
-        known = self.redis.hmget(keys.feed_seen_key(url), [e.key for e in entries])
+        known: Any = self.redis.hmget(keys.feed_seen_key(url), [e.key for e in entries])
         return [e for e, fp in zip(entries, known) if fp is None or fp.decode() != e.fingerprint]
 
     def mark_seen(self, url: str, entries: Iterable[FeedEntry]) -> None:
@@ -250,7 +252,7 @@ class FeedRegistry:
         self.redis.hset(keys.feed_key(url), mapping=_encode({"entries_seen": count}))
 
 
-def _encode(fields: dict[str, Any]) -> dict[str, bytes]:
+def _encode(fields: dict[str, Any]) -> dict[Any, bytes]:
     return {k: orjson.dumps(v) for k, v in fields.items()}
 
 
