@@ -203,9 +203,15 @@ def feeds() -> None:
 @click.option("--name", help="Display name.")
 @click.option("--timezone", help="IANA zone for dates the feed writes without one, e.g. Asia/Shanghai.")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
-def feeds_add(url: str, name: str | None, timezone: str | None, tags: tuple[str, ...]) -> None:
-    """Register a feed (or update its settings)."""
-    feed = Feed(url=url, name=name, timezone=timezone, tags=list(tags))
+@click.option("--language", help="ISO 639-1 code of the feed's articles, when their pages do not say.")
+@click.option("--min-interval", type=click.FloatRange(min=1), help="Seconds: never poll more often.")
+@click.option("--max-interval", type=click.FloatRange(min=1), help="Seconds: never poll less often.")
+@click.option("--disabled", is_flag=True, help="Register it without polling it.")
+def feeds_add(url: str, name: str | None, timezone: str | None, tags: tuple[str, ...], language: str | None,
+              min_interval: float | None, max_interval: float | None, disabled: bool) -> None:
+    """Register a feed (or update its settings; `add` again without --disabled re-enables it)."""
+    feed = Feed(url=url, name=name, timezone=timezone, tags=list(tags), language=language,
+                min_interval=min_interval, max_interval=max_interval, enabled=not disabled)
     with _client(_settings()) as client:
         created = FeedRegistry(client).add(feed)
     click.echo(f"{'added' if created else 'updated'} {url}")

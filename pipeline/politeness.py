@@ -138,12 +138,13 @@ class RobotsPolicy:
 class PoliteFetcher:
     """A Fetcher that waits for its host's turn and, for article pages, asks robots.txt first."""
 
-    def __init__(self, client: redis.Redis, fetcher: Fetcher, settings: Settings) -> None:
+    def __init__(self, client: redis.Redis, fetcher: Fetcher, settings: Settings, *,
+                 wait: float | None = None) -> None:
         self.fetcher = fetcher
         self.limiter = HostLimiter(client, concurrency=settings.host_concurrency, rate=settings.host_rate)
         self.robots = RobotsPolicy(client, lambda url: self._fetch(url, None, None, "text/plain"),
                                    user_agent=settings.effective_user_agent, ttl=settings.robots_ttl)
-        self.wait = settings.host_wait
+        self.wait = settings.host_wait if wait is None else wait
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
               accept: str = "*/*", check_robots: bool = False) -> FetchResult:

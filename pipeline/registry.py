@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import redis
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline import keys
 from pipeline.dates import load_zone
@@ -62,6 +62,19 @@ class Feed(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"feed URL must start with http:// or https://, got {value!r}")
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _iso_language(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 2 and value.isalpha()):
+            raise ValueError(f"language must be an ISO 639-1 code such as 'en', got {value!r}")
+        return value.lower() if value else None
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> Feed:
+        if self.min_interval and self.max_interval and self.min_interval > self.max_interval:
+            raise ValueError(f"min_interval {self.min_interval:g} s is above max_interval {self.max_interval:g} s")
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     max_redirects: int = Field(default=5, description="redirects followed per request")
     host_concurrency: int = Field(default=4, description="requests in flight per host, across all workers")
     host_rate: float = Field(default=2.0, description="requests per second per host, across all workers")
-    host_wait: float = Field(default=10.0, description="seconds a request waits for its host's turn")
+    host_wait: float = Field(default=10.0, description="seconds a page fetch waits for its host's turn")
+    feed_host_wait: float = Field(
+        default=0.5, description="seconds a feed poll waits for its host's turn before it is rescheduled"
+    )
     robots_ttl: float = Field(default=86400.0, description="seconds a robots.txt is cached")
 
     # Scheduling.

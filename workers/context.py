@@ -28,9 +28,20 @@ def client() -> redis.Redis:
 
 
 @cache
+def _http() -> Fetcher:
+    return Fetcher(settings())  # one keep-alive pool per process, for pages and feeds alike
+
+
+@cache
 def fetcher() -> PoliteFetcher:
-    """The long-lived HTTP fetcher of this process (keep-alive pool), polite to every host."""
-    return PoliteFetcher(client(), Fetcher(settings()), settings())
+    """The HTTP fetcher for article pages, polite to every host."""
+    return PoliteFetcher(client(), _http(), settings())
+
+
+@cache
+def feed_fetcher() -> PoliteFetcher:
+    """The HTTP fetcher for feed polls: a busy host reschedules the poll instead of holding a thread."""
+    return PoliteFetcher(client(), _http(), settings(), wait=settings().feed_host_wait)
 
 
 @cache

@@ -58,7 +58,7 @@ def poll_feed(feed_url: str) -> dict[str, Any]:
     A failed poll is recorded on the feed (`newsflow feeds list` shows it) and rescheduled with
     back-off: the next poll is its retry.
     """
-    outcome = poll_once(feed_url, fetcher=context.fetcher(), registry=context.registry(),
+    outcome = poll_once(feed_url, fetcher=context.feed_fetcher(), registry=context.registry(),
                         settings=context.settings(),
                         enqueue=lambda entry: fetch_article.delay(entry.model_dump(mode="json")))
     with context.client().pipeline(transaction=False) as pipe:  # one round trip for the counters

@@ -102,7 +102,9 @@ def hostile() -> Iterator[str]:
 @pytest.fixture()
 def capped_worker(redis_server: RedisServer, tmp_path: Path) -> Iterator[Worker]:
     worker = Worker(redis_server.url, tmp_path / "worker.log",
-                    extra_env={"NEWSFLOW_FETCH_TIMEOUT": "2", "NEWSFLOW_MAX_BODY_BYTES": str(CAP)})
+                    # Every feed here is on one host; politeness to it is not what this test is about.
+                    extra_env={"NEWSFLOW_FETCH_TIMEOUT": "2", "NEWSFLOW_MAX_BODY_BYTES": str(CAP),
+                               "NEWSFLOW_HOST_CONCURRENCY": "16", "NEWSFLOW_HOST_RATE": "100"})
     yield worker
     worker.stop()
 

@@ -92,6 +92,8 @@ def test_user_mistakes_are_one_line_errors(tmp_path: Path) -> None:
         ("feeds", "add", "ftp://127.0.0.1/x"),
         ("feeds", "add", "http://127.0.0.1/x", "--timezone", "Mars/Olympus"),
         ("feeds", "remove", "http://127.0.0.1/never-added"),
+        ("feeds", "add", "http://127.0.0.1/x", "--language", "english"),
+        ("feeds", "add", "http://127.0.0.1/x", "--min-interval", "600", "--max-interval", "60"),
         ("dlq", "show", "1-1"),
         ("run", "--once"),  # no feeds registered
     ]

@@ -138,3 +138,18 @@ def test_a_feed_is_never_polled_twice_at_once(redis_client: redis.Redis, registr
     assert second.status == "skipped" and second.error == "already being polled"
     again, _ = poll(redis_client, lambda r: httpx.Response(304))  # the lock was released
     assert again.status == "not-modified"
+
+
+def test_a_throttled_poll_is_rescheduled_without_an_error(redis_client: redis.Redis, registry: FeedRegistry) -> None:
+    from pipeline.errors import ThrottledError
+
+    class BusyHost:
+        def fetch(self, url: str, **_: object) -> object:
+            raise ThrottledError("host feeds.test:80 is at its politeness limit", url=url, retry_after=3.0)
+
+    now = time.time()
+    outcome = poll_once(FEED, fetcher=BusyHost(), registry=registry, settings=SETTINGS,  # type: ignore[arg-type]
+                        enqueue=lambda e: None, now=now)
+    feed = registry.get(FEED)
+    assert outcome.status == "throttled" and outcome.next_due == now + 3.0
+    assert feed is not None and feed.error_count == 0 and feed.enabled
