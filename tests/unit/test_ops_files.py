@@ -1,5 +1,6 @@
 """The operator files are valid for the tools that read them."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -19,15 +20,30 @@ def test_promtool_accepts_the_prometheus_files(check: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_alerts_use_only_metrics_the_monitor_exports() -> None:
+def _exported() -> set[str]:
     from ops.monitor import _RETENTION_HELP
 
-    exported = {"newsflow_queue_depth", "newsflow_events_total", "newsflow_feeds", "newsflow_dead_letters",
-                "up", *_RETENTION_HELP}
+    return {"newsflow_queue_depth", "newsflow_events_total", "newsflow_feeds", "newsflow_dead_letters",
+            "up", *_RETENTION_HELP}
+
+
+def _metrics_in(expr: str) -> set[str]:
+    return set(re.findall(r"\b(newsflow_[a-z_]+|up)\b", expr))
+
+
+def test_alerts_use_only_metrics_the_monitor_exports() -> None:
     rules = yaml.safe_load((OPS / "alerts.yml").read_text())["groups"][0]["rules"]
     for rule in rules:
-        names = set(re.findall(r"\b(newsflow_[a-z_]+|up)\b", rule["expr"]))
-        assert names <= exported, (rule["alert"], names - exported)
+        assert _metrics_in(rule["expr"]) <= _exported(), rule["alert"]
+
+
+def test_dashboard_panels_use_only_metrics_the_monitor_exports() -> None:
+    panels = json.loads((OPS / "grafana-dashboard.json").read_text())["panels"]
+    assert panels
+    for panel in panels:
+        for target in panel["targets"]:
+            used = _metrics_in(target["expr"])
+            assert used and used <= _exported(), panel["title"]
 
 
 def test_compose_services_run_newsflow_commands() -> None:
