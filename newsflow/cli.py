@@ -45,6 +45,8 @@ class _Group(click.Group):
             _fail(f"invalid value{' for ' + where if where else ''}: {first['msg']}")
         except redis.ConnectionError as exc:
             _fail(f"cannot reach Redis: {exc}")
+        except redis.RedisError as exc:
+            _fail(f"Redis refused: {exc}")
         except (OSError, TimeoutError, RuntimeError) as exc:
             _fail(str(exc))
         except (KeyboardInterrupt, _Interrupted):
@@ -320,6 +322,9 @@ def tail(topic: str, group: str | None, from_start: bool, count: int | None, as_
     seen = 0
     block = 1000 if follow else None
     with _sigterm_as_exception(), _client(_settings()) as client:
+        kind = client.type(topic)
+        if kind not in (b"stream", b"none"):
+            raise ConfigError(f"{topic} is not a topic (it is a Redis {kind.decode()})")
         consumer = Consumer(client, topic, group, from_start=from_start) if group else None
         last = "0-0" if from_start else (client.xinfo_stream(topic)["last-generated-id"].decode()
                                          if client.exists(topic) else "0-0")

@@ -10,11 +10,13 @@ import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import redis
 
@@ -60,10 +62,14 @@ class RedisServer:
     evicted broker key breaks Celery.
     """
 
-    def __init__(self, directory: Path, *, port: int | None = None, persistent: bool = True) -> None:
+    def __init__(self, directory: Path, *, port: int | None = None, persistent: bool = True,
+                 daemon: bool = False) -> None:
         self.directory = Path(directory)
         self.port = port or free_port()
         self.persistent = persistent
+        # A daemon outlives the process that started it: the embedded Redis is shared by commands,
+        # and the last one to leave stops it, whoever started it.
+        self.daemon = daemon
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -74,30 +80,32 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> str:
         """Start the server and wait until it answers PING; returns its URL."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        log = self.directory / "redis.log"
         args = [
             find_redis_server(), "--port", str(self.port), "--bind", "127.0.0.1",
             "--dir", str(self.directory.resolve()), "--maxmemory-policy", "noeviction",
-            "--save", "", "--daemonize", "no", "--logfile", "redis.log",
+            "--save", "", "--logfile", "redis.log",
             "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "everysec",
+            "--daemonize", "yes" if self.daemon else "no",
         ]
+        if self.daemon:
+            args += ["--pidfile", str((self.directory / "redis.pid").resolve())]
         # Its own session: a Ctrl-C on the terminal reaches newsflow, which stops Redis last.
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         start_new_session=True)
+        if self.daemon:
+            _, err = self.process.communicate(timeout=timeout)  # the launcher exits once forked
+            if self.process.returncode:
+                raise ConfigError(f"redis-server exited at start: {_tail(err, log)}")
         deadline = time.monotonic() + timeout
-        client = redis.Redis.from_url(self.url)
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                err = (self.process.stderr.read() if self.process.stderr else b"").decode(errors="replace")
+            if not self.daemon and self.process.poll() is not None:
+                err = self.process.stderr.read() if self.process.stderr else b""
                 self.stop()
-                log = self.directory / "redis.log"
-                tail = log.read_text(errors="replace")[-500:] if log.exists() else ""
-                raise ConfigError(f"redis-server exited at start: {err or tail}".strip())
-            with contextlib.suppress(redis.ConnectionError):
-                if client.ping():
-                    client.close()
-                    return self.url
+                raise ConfigError(f"redis-server exited at start: {_tail(err, log)}")
+            if _answers(self.url):
+                return self.url
             time.sleep(0.05)
-        client.close()
         self.stop()
         raise ConfigError(f"redis-server did not answer on port {self.port} within {timeout:.0f} s")
 
@@ -105,11 +113,10 @@ class RedisServer:
         """Shut down cleanly (flushing the AOF), or kill it after ``timeout``."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            client = redis.Redis.from_url(self.url)
-            with contextlib.suppress(redis.RedisError):
-                client.shutdown(nosave=not self.persistent)
-            client.close()
+        if self.daemon:
+            stop_server(self.url, timeout, pidfile=self.directory / "redis.pid")
+        elif self.process.poll() is None:
+            stop_server(self.url, 0, nosave=not self.persistent)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -117,6 +124,25 @@ class RedisServer:
                 self.process.wait()
         if self.process.stderr:
             self.process.stderr.close()
+
+
+def stop_server(url: str, timeout: float, *, nosave: bool = False, pidfile: Path | None = None) -> None:
+    """SHUTDOWN the server at ``url`` and wait until it is gone; kill it by its pidfile after ``timeout``."""
+    client = redis.Redis.from_url(url)
+    with contextlib.suppress(redis.RedisError):  # the connection drops as the server exits
+        client.shutdown(nosave=nosave)
+    client.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _answers(url):
+        time.sleep(0.05)
+    if pidfile is not None and _answers(url) and pidfile.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+
+
+def _tail(err: bytes | None, log: Path) -> str:
+    text = (err or b"").decode(errors="replace").strip()
+    return text or (log.read_text(errors="replace")[-500:].strip() if log.exists() else "no output")
 
 
 def _answers(url: str) -> bool:
@@ -131,30 +157,50 @@ def _answers(url: str) -> bool:
 
 @contextlib.contextmanager
 def embedded_redis(home: Path) -> Iterator[str]:
-    """The embedded Redis of ``home``: connect to the running one, or start one and stop it after.
+    """The embedded Redis of ``home`` for the length of the block: joined if running, else started.
 
     The port of a running server is kept in ``home/redis.port``, so commands run one after another
-    share one state folder and one server.
+    share one state folder and one server. Every command using it holds a shared lock on
+    ``home/redis.users``; the last one to leave, whoever started it, shuts it down (SHUTDOWN
+    flushes the AOF), so a long `run` never loses Redis under it when a short command ends.
     """
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
     port_file = home / _PORT_FILE
-    with open(home / "redis.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two commands starting at once must not start two servers
-        if port_file.exists():
-            url = f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
-            if _answers(url):
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                yield url
-                return
-        server = RedisServer(home / "redis")
-        url = server.start()
-        port_file.write_text(str(server.port))
-        fcntl.flock(lock, fcntl.LOCK_UN)
+    with open(home / "redis.lock", "w") as gate, open(home / "redis.users", "w") as users:
+        with _locked(gate):  # two commands starting at once must not start two servers
+            url = f"redis://127.0.0.1:{port_file.read_text().strip()}/0" if port_file.exists() else ""
+            if not url or not _answers(url):
+                server = RedisServer(home / "redis", daemon=True)
+                url = server.start()
+                port_file.write_text(str(server.port))
+            fcntl.flock(users, fcntl.LOCK_SH)
+        try:
+            yield url
+        finally:
+            with _locked(gate):
+                fcntl.flock(users, fcntl.LOCK_UN)
+                if _last_user(home / "redis.users"):
+                    with contextlib.suppress(FileNotFoundError):
+                        port_file.unlink()
+                    stop_server(url, 10.0, pidfile=home / "redis" / "redis.pid")
+
+
+@contextlib.contextmanager
+def _locked(handle: IO[str]) -> Iterator[None]:
+    fcntl.flock(handle, fcntl.LOCK_EX)
     try:
-        yield url
+        yield
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            if port_file.read_text().strip() == str(server.port):
-                port_file.unlink()
-        server.stop()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _last_user(users_file: Path) -> bool:
+    # An exclusive lock is granted only when no other command holds its shared one.
+    with open(users_file, "w") as probe:
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(probe, fcntl.LOCK_UN)
+        return True

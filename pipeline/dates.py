@@ -53,7 +53,10 @@ def parse_date(value: str | None, zone: dt.tzinfo | None = None) -> ParsedDate |
         parsed, how = parsed.replace(tzinfo=zone), "configured"
     else:
         parsed, how = parsed.replace(tzinfo=dt.timezone.utc), "unknown"
-    instant = parsed.astimezone(dt.timezone.utc)
+    try:
+        instant = parsed.astimezone(dt.timezone.utc)
+    except (OverflowError, ValueError):  # placeholders such as 0001-01-01T00:00:00+01:00
+        return None
     latest = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
     if not _EARLIEST <= instant <= latest:
         return None

@@ -30,7 +30,7 @@ class DeadLetter:
     failed_at: float
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain record for `newsflow dlq show --json`."""
+        """A plain record, as `newsflow dlq show` prints it."""
         return dict(self.__dict__)
 
 
@@ -69,8 +69,14 @@ class DeadLetters:
 
     def purge(self) -> int:
         """Delete every dead letter; returns how many there were."""
-        count = int(self.redis.xlen(self.stream))
-        self.redis.delete(self.stream)
+        # Rename first: a letter added meanwhile lands in a new stream instead of vanishing uncounted.
+        doomed = f"{self.stream}:purging"
+        try:
+            self.redis.rename(self.stream, doomed)
+        except redis.ResponseError:  # no such key: nothing to purge
+            return 0
+        count = int(self.redis.xlen(doomed))
+        self.redis.delete(doomed)
         return count
 
     def count(self) -> int:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import redis
+
 from pipeline.dates import load_zone, parse_date
 from pipeline.errors import FinalFetchError, NewsflowError, ThrottledError
 from pipeline.feeds import parse_feed
@@ -109,6 +111,12 @@ def _poll(feed_url: str, fetcher: SupportsFetch, registry: FeedRegistry, setting
         return _failed(registry, settings, url, exc, bounds, now)
     except NewsflowError as exc:
         return _failed(registry, settings, url, exc, bounds, now)
+    except redis.RedisError:
+        raise  # our own state store is down: the task fails and the feed comes back with its lease
+    except Exception as exc:  # an input nobody foresaw must not leave the feed on its lease
+        log.exception("poll %s: unexpected error", url)
+        unexpected = NewsflowError(f"unexpected {type(exc).__name__}: {exc}", url=url)
+        return _failed(registry, settings, url, unexpected, bounds, now)
 
 
 def ingest_entries(feed_url: str, entries: list[FeedEntry], *, registry: FeedRegistry,

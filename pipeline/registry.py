@@ -125,10 +125,13 @@ class FeedRegistry:
 
     def add(self, feed: Feed, *, due: float | None = None) -> bool:
         """Register ``feed`` (or update its settings); False when it already existed."""
-        existed = bool(self.redis.exists(keys.feed_key(feed.url)))
+        was_enabled: Any = self.redis.hget(keys.feed_key(feed.url), "enabled")
+        existed = was_enabled is not None
         fields = feed.model_dump(include=_SETTINGS_FIELDS)
         if feed.enabled:
             fields["disabled_reason"] = None
+            if was_enabled == b"false":  # re-enabled: its old failures no longer count
+                fields.update(error_count=0, last_error=None)
         with self.redis.pipeline() as pipe:
             pipe.hset(keys.feed_key(feed.url), mapping=_encode(fields))
             pipe.sadd(keys.FEEDS_ALL, feed.url)
@@ -232,9 +235,12 @@ class FeedRegistry:
                 pipe.delete(moved(old))
             pipe.srem(keys.FEEDS_ALL, old)
             pipe.sadd(keys.FEEDS_ALL, new)
+            pipe.zscore(keys.FEEDS_DUE, old)
             pipe.zrem(keys.FEEDS_DUE, old)
-            pipe.zadd(keys.FEEDS_DUE, {new: time.time()})
-            pipe.execute()
+            score = pipe.execute()[-2]
+        # The new address keeps the old one's place, which is the running poll's lease: due now,
+        # the next dispatch would poll it beside the poll that is still moving it.
+        self.redis.zadd(keys.FEEDS_DUE, {new: score if score is not None else time.time()})
 
     def new_entries(self, url: str, entries: Iterable[FeedEntry]) -> builtins.list[FeedEntry]:
         """The entries not seen before, or seen with another fingerprint (an updated entry)."""
@@ -247,8 +253,8 @@ class FeedRegistry:
     def mark_seen(self, url: str, entries: Iterable[FeedEntry]) -> None:
         """Remember ``entries``; the oldest keys beyond the limit are forgotten."""
         entries = list(entries)
-        if not entries:
-            return
+        if not entries or not self.redis.exists(keys.feed_key(url)):
+            return  # nothing new, or the feed was removed during its poll: leave no stray keys
         now = time.time()
         seen, order = keys.feed_seen_key(url), keys.feed_seen_order_key(url)
         with self.redis.pipeline() as pipe:
@@ -262,7 +268,7 @@ class FeedRegistry:
                 pipe.zrem(order, *stale)
             pipe.hlen(seen)
             count = pipe.execute()[-1]
-        self.redis.hset(keys.feed_key(url), mapping=_encode({"entries_seen": count}))
+        self._record(keys=[keys.feed_key(url)], args=["0", *_flat({"entries_seen": count})])
 
 
 def _encode(fields: dict[str, Any]) -> dict[Any, bytes]:

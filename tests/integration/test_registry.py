@@ -75,3 +75,35 @@ def test_record_poll_counts_errors_and_resets(redis_client: redis.Redis) -> None
     registry.record_poll(URL, status="ok", etag='"x"')
     feed = registry.get(URL)
     assert feed is not None and (feed.error_count, feed.last_error, feed.etag) == (0, None, '"x"')
+
+
+def test_a_moved_feed_keeps_its_lease_at_the_new_address(redis_client: redis.Redis) -> None:
+    registry = FeedRegistry(redis_client)
+    registry.add(Feed(url=URL), due=100.0)
+    assert registry.claim_due(now=200.0, lease=300.0) == [URL]  # being polled, held until 500
+    registry.move(URL, URL + "?moved")
+    assert registry.claim_due(now=201.0, lease=300.0) == []  # not polled beside the moving poll
+    assert registry.claim_due(now=501.0, lease=300.0) == [URL + "?moved"]
+
+
+def test_a_feed_removed_during_its_poll_leaves_no_stray_record(redis_client: redis.Redis) -> None:
+    registry = FeedRegistry(redis_client)
+    registry.add(Feed(url=URL))
+    registry.remove(URL)
+    registry.mark_seen(URL, [entry("a")])
+    registry.record_poll(URL, status="ok")
+    assert registry.get(URL) is None and registry.list() == []
+    assert not list(redis_client.scan_iter("newsflow:feed*"))
+
+
+def test_re_enabling_a_disabled_feed_forgets_its_old_failures(redis_client: redis.Redis) -> None:
+    registry = FeedRegistry(redis_client)
+    registry.add(Feed(url=URL))
+    for _ in range(3):
+        registry.record_poll(URL, status="error", error="fetch: HTTP 500")
+    registry.disable(URL, "3 failed polls in a row")
+    assert registry.add(Feed(url=URL)) is False
+    feed = registry.get(URL)
+    assert feed is not None and feed.enabled and feed.error_count == 0 and feed.last_error is None
+    assert feed.disabled_reason is None
+    assert registry.claim_due(now=time.time() + 1, lease=10) == [URL]

@@ -28,7 +28,8 @@ def test_explicit_zone_beats_the_configured_one() -> None:
     assert parsed == (dt.datetime(2017, 9, 6, 22, 18, 40, tzinfo=UTC), "explicit")
 
 
-@pytest.mark.parametrize("value", ["", "   ", "yesterday-ish", "1850-01-01", "9999-01-01", "x" * 500])
+@pytest.mark.parametrize("value", ["", "   ", "yesterday-ish", "1850-01-01", "9999-01-01", "x" * 500,
+                                   "0001-01-01T00:00:00+01:00", "9999-12-31T23:00-05:00"])
 def test_implausible_values_give_none(value: str) -> None:
     assert parse_date(value) is None
 
