@@ -77,7 +77,7 @@ class Article(Frozen):
     duplicate_of: str | None = Field(default=None, description="id of an earlier near-identical story")
     fetched_at: dt.datetime
     content_hash: str = Field(description="sha256 of title and text: changes when the story changes")
-    revision: int = Field(default=0, description="1 for the first published version, then 2, 3…")
+    revision: int = Field(default=0, description="0 until published (newsflow extract); 1 for the first published version, then 2, 3…")
 
     @field_serializer("published_at", "updated_at", "fetched_at")
     def _dates(self, value: dt.datetime | None) -> str | None:
