@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -10,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from pipeline.authors import clean_authors, parse_byline
-from pipeline.dates import ParsedDate, date_from_url, parse_date
+from pipeline.dates import date_from_url, parse_date
 from pipeline.jsonld import LinkedData, read_jsonld
 from pipeline.selectors import DATE_HINT, DATE_IN_TEXT, AUTHOR_HINT, AUTHOR_NAME, AUTHOR_NOISE, AUTHOR_NOISE_CLASS
 from pipeline.titles import page_title, site_from_title, text_similarity
